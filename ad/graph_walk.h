@@ -1,0 +1,18 @@
+// Traversals of a graph shared by autodiff, passes and executors.
+
+#ifndef KILN_AD_GRAPH_WALK_H_
+#define KILN_AD_GRAPH_WALK_H_
+
+#include <vector>
+
+#include "ad/graph.h"
+
+namespace kiln {
+
+// The nodes that `roots` depend on, including the roots, each listed once and
+// after all of its inputs. The roots must be valid nodes of one graph.
+std::vector<Node> TopologicalOrder(const std::vector<Node>& roots);
+
+}  // namespace kiln
+
+#endif  // KILN_AD_GRAPH_WALK_H_
