@@ -1,0 +1,182 @@
+#include "models/trainer.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ops/base/status_macros.h"
+
+namespace kiln {
+namespace {
+
+absl::Status Invalid(auto&&... parts) {
+  return absl::InvalidArgumentError(absl::StrCat(parts...));
+}
+
+absl::Status ValidateConfig(const TrainerConfig& config,
+                            const TrainingData& data) {
+  const int64_t samples = data.train_inputs.shape()[0];
+  if (config.batch <= 0 || config.batch > samples) {
+    return Invalid("batch ", config.batch, " must be between 1 and the ",
+                   samples, " training samples");
+  }
+  if (samples % config.batch != 0) {
+    return Invalid("the ", samples, " training samples do not split into "
+                   "whole batches of ", config.batch);
+  }
+  if (!(config.learning_rate > 0)) {
+    return Invalid("learning rate must be positive, got ",
+                   config.learning_rate);
+  }
+  if (config.epochs < 0 || config.eval_every <= 0) {
+    return Invalid("epochs must be non-negative and eval_every positive");
+  }
+  const size_t weights = config.spec.hidden.size() + 1;
+  if (config.init.size() != weights) {
+    return Invalid("the model has ", weights, " weight matrices but ",
+                   config.init.size(), " init schemes were given");
+  }
+  for (const Tensor* tensor : {&data.train_inputs, &data.train_targets,
+                               &data.test_inputs, &data.test_targets}) {
+    if (tensor->dtype() != config.dtype || tensor->rank() != 2) {
+      return Invalid("data must be ", DTypeName(config.dtype),
+                     " matrices, got ", DTypeName(tensor->dtype()),
+                     ShapeToString(tensor->shape()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Rounds a fraction of `rows` back to the count it was computed from.
+int64_t CountOf(double fraction, int64_t rows) {
+  return std::llround(fraction * rows);
+}
+
+}  // namespace
+
+Tensor SliceRows(const Tensor& tensor, int64_t begin, int64_t count) {
+  Shape shape = tensor.shape();
+  KILN_CHECK(begin >= 0 && count > 0 && begin + count <= shape[0])
+      << "rows " << begin << "+" << count << " of " << shape[0];
+  shape[0] = count;
+  Tensor slice(tensor.dtype(), shape);
+  const size_t row_bytes = tensor.num_bytes() / tensor.shape()[0];
+  std::memcpy(slice.raw_data(),
+              static_cast<const char*>(tensor.raw_data()) + begin * row_bytes,
+              count * row_bytes);
+  return slice;
+}
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
+    const TrainerConfig& config, const TrainingData& data,
+    Executor& executor) {
+  KILN_RETURN_IF_ERROR(ValidateConfig(config, data));
+  std::unique_ptr<Trainer> trainer(new Trainer(config, data));
+  KILN_RETURN_IF_ERROR(trainer->Compile(executor));
+  KILN_RETURN_IF_ERROR(trainer->InitializeParameters());
+  trainer->SliceBatches();
+  return trainer;
+}
+
+absl::Status Trainer::Compile(Executor& executor) {
+  // The step graph outputs the batch's loss and accuracy, then the updated
+  // parameters; the evaluation graph only the accuracy over the test set.
+  KILN_ASSIGN_OR_RETURN(step_model_, Mlp::Build(config_.spec, config_.batch,
+                                                config_.dtype));
+  std::vector<Node> step_outputs = {step_model_->loss(),
+                                    step_model_->accuracy()};
+  for (const Node& updated : step_model_->AddSgdStep(
+           {config_.learning_rate, config_.clip_min})) {
+    step_outputs.push_back(updated);
+  }
+  KILN_ASSIGN_OR_RETURN(step_,
+                        executor.Compile(step_model_->graph(), step_outputs));
+
+  KILN_ASSIGN_OR_RETURN(
+      eval_model_, Mlp::Build(config_.spec, data_.test_inputs.shape()[0],
+                              config_.dtype));
+  KILN_ASSIGN_OR_RETURN(evaluate_, executor.Compile(eval_model_->graph(),
+                                                    {eval_model_->accuracy()}));
+  for (const Node& parameter : step_model_->parameters()) {
+    parameter_names_.push_back(parameter.name());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::InitializeParameters() {
+  NumpyRandom random(config_.seed);
+  size_t weight_index = 0;
+  for (const ParameterInfo& info : MlpParameters(config_.spec)) {
+    parameters_[info.name] =
+        info.is_weight
+            ? InitialWeights(random, config_.init[weight_index++],
+                             info.shape[0], info.shape[1], config_.dtype)
+            : Tensor(config_.dtype, info.shape);
+  }
+  return absl::OkStatus();
+}
+
+void Trainer::SliceBatches() {
+  const int64_t samples = data_.train_inputs.shape()[0];
+  for (int64_t begin = 0; begin < samples; begin += config_.batch) {
+    batch_inputs_.push_back(SliceRows(data_.train_inputs, begin, config_.batch));
+    batch_targets_.push_back(
+        SliceRows(data_.train_targets, begin, config_.batch));
+  }
+}
+
+absl::StatusOr<EpochMetrics> Trainer::RunEpoch(int epoch) {
+  EpochMetrics metrics;
+  metrics.epoch = epoch;
+  int64_t correct = 0;
+  FeedMap feeds = std::move(parameters_);
+  for (size_t b = 0; b < batch_inputs_.size(); ++b) {
+    feeds["x"] = std::move(batch_inputs_[b]);
+    feeds["y"] = std::move(batch_targets_[b]);
+    absl::StatusOr<std::vector<Tensor>> outputs = step_->Run(feeds);
+    // Hand the batch back before any early return, so a failed run loses
+    // nothing.
+    batch_inputs_[b] = std::move(feeds["x"]);
+    batch_targets_[b] = std::move(feeds["y"]);
+    if (!outputs.ok()) {
+      feeds.erase("x");
+      feeds.erase("y");
+      parameters_ = std::move(feeds);
+      return outputs.status();
+    }
+    metrics.loss += (*outputs)[0].At(0) * config_.batch;
+    correct += CountOf((*outputs)[1].At(0), config_.batch);
+    for (size_t i = 0; i < parameter_names_.size(); ++i) {
+      feeds[parameter_names_[i]] = std::move((*outputs)[2 + i]);
+    }
+  }
+  feeds.erase("x");
+  feeds.erase("y");
+  parameters_ = std::move(feeds);
+  metrics.train_accuracy =
+      static_cast<double>(correct) / data_.train_inputs.shape()[0];
+  return metrics;
+}
+
+absl::StatusOr<double> Trainer::TestAccuracy() {
+  FeedMap feeds = parameters_;
+  feeds["x"] = data_.test_inputs;
+  feeds["y"] = data_.test_targets;
+  KILN_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, evaluate_->Run(feeds));
+  const int64_t rows = data_.test_inputs.shape()[0];
+  return static_cast<double>(CountOf(outputs[0].At(0), rows)) / rows;
+}
+
+absl::Status Trainer::Train(
+    const std::function<void(const EpochMetrics&)>& on_evaluation) {
+  for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+    KILN_ASSIGN_OR_RETURN(EpochMetrics metrics, RunEpoch(epoch));
+    if (epoch % config_.eval_every == 0 || epoch == config_.epochs - 1) {
+      KILN_ASSIGN_OR_RETURN(metrics.test_accuracy, TestAccuracy());
+      on_evaluation(metrics);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kiln
