@@ -65,6 +65,15 @@ inline Tensor RandomOneHot(std::mt19937_64& rng, DType dtype, Shape shape) {
   return tensor;
 }
 
+// Class indices in [0, classes), one per row, stored as values of `dtype`.
+inline Tensor RandomLabels(std::mt19937_64& rng, DType dtype, int64_t rows,
+                           int64_t classes) {
+  std::uniform_int_distribution<int64_t> label(0, classes - 1);
+  Tensor tensor(dtype, {rows});
+  for (int64_t i = 0; i < rows; ++i) tensor.Set(i, label(rng));
+  return tensor;
+}
+
 // Runs `outputs` on the interpreter, failing the test on error.
 inline std::vector<Tensor> Run(Graph& graph, const std::vector<Node>& outputs,
                                const FeedMap& feeds) {
@@ -74,6 +83,11 @@ inline std::vector<Tensor> Run(Graph& graph, const std::vector<Node>& outputs,
   EXPECT_TRUE(values.ok()) << values.status();
   if (!values.ok()) return std::vector<Tensor>(outputs.size());
   return *std::move(values);
+}
+
+// Runs the single node `output`.
+inline Tensor RunOne(Graph& graph, Node output, const FeedMap& feeds) {
+  return Run(graph, {output}, feeds)[0];
 }
 
 }  // namespace kiln::testing

@@ -9,13 +9,13 @@
 #include "ad/graph.h"
 #include "ad/passes/printer.h"
 #include "gtest/gtest.h"
-#include "tests/ad/passes/test_util.h"
+#include "tests/ad/test_util.h"
 
 namespace kiln {
 namespace {
 
-using passes_testing::RandomTensor;
-using passes_testing::RunOne;
+using testing::RandomTensor;
+using testing::RunOne;
 
 class AlgebraicSimplificationTest : public ::testing::Test {
  protected:

@@ -6,12 +6,12 @@
 #include "ad/graph.h"
 #include "ad/passes/printer.h"
 #include "gtest/gtest.h"
-#include "tests/ad/passes/test_util.h"
+#include "tests/ad/test_util.h"
 
 namespace kiln {
 namespace {
 
-using passes_testing::RunOne;
+using testing::RunOne;
 
 TEST(FuseLogSoftmaxTest, LogOfSoftmaxBecomesLogSoftmax) {
   Graph g;

@@ -8,14 +8,14 @@
 #include "ad/passes/pipeline.h"
 #include "ad/passes/printer.h"
 #include "gtest/gtest.h"
-#include "tests/ad/passes/test_util.h"
+#include "tests/ad/test_util.h"
 
 namespace kiln {
 namespace {
 
-using passes_testing::RandomLabels;
-using passes_testing::RandomTensor;
-using passes_testing::RunOne;
+using testing::RandomLabels;
+using testing::RandomTensor;
+using testing::RunOne;
 
 constexpr char kFused[] =
     "softmax_cross_entropy(s, one_hot[num_classes=5](labels))";

@@ -14,14 +14,14 @@
 #include "ad/passes/pipeline.h"
 #include "ad/passes/printer.h"
 #include "gtest/gtest.h"
-#include "tests/ad/passes/test_util.h"
+#include "tests/ad/test_util.h"
 
 namespace kiln {
 namespace {
 
-using passes_testing::RandomLabels;
-using passes_testing::RandomTensor;
-using passes_testing::RunOne;
+using testing::RandomLabels;
+using testing::RandomTensor;
+using testing::RunOne;
 
 constexpr int64_t kRows = 100;
 constexpr int64_t kClasses = 10;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The mnist command refuses nonsense flags with one line on stderr and a
+# non-zero exit, before it reads any data (the data directory given here
+# does not exist, so a command that got as far as reading it would say so).
+
+set -uo pipefail
+mnist=$1
+failures=0
+
+# expect_refusal <expected stderr substring> <flags...>
+expect_refusal() {
+  local expected=$1
+  shift
+  local out err status
+  out=$(mktemp) err=$(mktemp)
+  "$mnist" --data_dir=/nonexistent "$@" >"$out" 2>"$err"
+  status=$?
+  if [[ $status -eq 0 ]]; then
+    echo "FAIL: $* exited 0"
+    failures=$((failures + 1))
+  elif [[ -s $out ]]; then
+    echo "FAIL: $* wrote to stdout: $(cat "$out")"
+    failures=$((failures + 1))
+  elif [[ $(wc -l <"$err") -ne 1 ]] || ! grep -qF -- "$expected" "$err"; then
+    echo "FAIL: $*: expected one line containing '$expected', got:"
+    cat "$err"
+    failures=$((failures + 1))
+  else
+    echo "ok: $* -> $(cat "$err")"
+  fi
+  rm -f "$out" "$err"
+}
+
+expect_refusal "--lr must be positive" --lr=0
+expect_refusal "--lr must be positive" --lr=-0.5
+expect_refusal "--batch=2000 is larger than the 1000 training samples" \
+  --batch=2000
+expect_refusal "unknown activation 'gelu'" --activation=gelu
+expect_refusal "--hidden lists 2 layers but --activation lists 1" \
+  --hidden=200,100 --activation=relu
+expect_refusal "unknown flag --bogus" --bogus=1
+expect_refusal "unknown --dtype=f16" --dtype=f16
+expect_refusal "unknown --experiment=resnet" --experiment=resnet
+expect_refusal "--epochs=ten is not an integer" --epochs=ten
+expect_refusal "--init lists 3 schemes but the model has 2" \
+  --init=he,he,he
+expect_refusal 'unknown data set "cifar"' --dataset=cifar
+
+# The data directory is only read after the flags pass.
+if "$mnist" --data_dir=/nonexistent --epochs=1 >/dev/null 2>err.txt; then
+  echo "FAIL: training without data succeeded"
+  failures=$((failures + 1))
+elif ! grep -q "/nonexistent" err.txt; then
+  echo "FAIL: the missing data error does not name the path:"
+  cat err.txt
+  failures=$((failures + 1))
+fi
+
+if ! "$mnist" --help | grep -q -- "--experiment="; then
+  echo "FAIL: --help does not list the flags"
+  failures=$((failures + 1))
+fi
+
+echo "$failures failures"
+[[ $failures -eq 0 ]]
