@@ -67,6 +67,65 @@ absl::Status ValidateFeeds(const FeedMap& feeds,
   return absl::OkStatus();
 }
 
+absl::Status ValidateOutputs(Graph& graph, const std::vector<Node>& outputs,
+                             const std::vector<ParameterUpdate>& updates) {
+  KILN_RETURN_IF_ERROR(ValidateOutputs(graph, outputs));
+  std::vector<Node> values;
+  for (const ParameterUpdate& update : updates) values.push_back(update.value);
+  KILN_RETURN_IF_ERROR(ValidateOutputs(graph, values));
+  absl::flat_hash_set<int> updated;
+  for (const ParameterUpdate& update : updates) {
+    const Node& parameter = update.parameter;
+    if (!parameter.ok() || parameter.graph() != &graph ||
+        parameter.op() != OpKind::kParameter) {
+      return absl::InvalidArgumentError(
+          "an update's target is not a parameter of this graph");
+    }
+    if (parameter.shape() != update.value.shape() ||
+        parameter.dtype() != update.value.dtype()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the update of parameter '", parameter.name(), "' (",
+          DTypeName(parameter.dtype()), ShapeToString(parameter.shape()),
+          ") has a value of ", DTypeName(update.value.dtype()),
+          ShapeToString(update.value.shape())));
+    }
+    if (!updated.insert(parameter.id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameter '", parameter.name(), "' is updated twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<LeafSignature> LeafSignatures(
+    Graph& graph, const std::vector<Node>& outputs,
+    const std::vector<ParameterUpdate>& updates) {
+  std::vector<Node> roots = outputs;
+  for (const ParameterUpdate& update : updates) {
+    roots.push_back(update.value);
+    roots.push_back(update.parameter);
+  }
+  return LeafSignatures(graph, roots);
+}
+
+void Reshape(Tensor& tensor, DType dtype, const Shape& shape) {
+  if (tensor.dtype() != dtype || tensor.shape() != shape) {
+    tensor = Tensor(dtype, shape);
+  }
+}
+
+absl::StatusOr<std::vector<Tensor>> Program::Run(const FeedMap& feeds) {
+  if (num_updates() > 0) {
+    return absl::FailedPreconditionError(
+        "this program updates parameters in place; call "
+        "Run(FeedMap&, std::vector<Tensor>&)");
+  }
+  std::vector<Tensor> outputs;
+  // Without updates, DoRun leaves the feeds untouched.
+  KILN_RETURN_IF_ERROR(DoRun(const_cast<FeedMap&>(feeds), outputs));
+  return outputs;
+}
+
 absl::Status ValidateOutputs(Graph& graph, const std::vector<Node>& outputs) {
   if (!graph.status().ok()) {
     return absl::FailedPreconditionError(absl::StrCat(

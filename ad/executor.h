@@ -11,6 +11,15 @@
 //   FeedMap feeds = {{"x", x_batch}, {"w", w_value}};
 //   absl::StatusOr<std::vector<Tensor>> values = (*program)->Run(feeds);
 //
+// A training step also updates parameters. Compiled with updates, a program
+// overwrites each updated parameter's fed tensor with its new value, which
+// is computed from the values before the run; and it writes its outputs into
+// tensors the caller keeps, so that a loop of steps allocates nothing:
+//
+//   auto step = interpreter.Compile(graph, {loss}, {{w, w - grads[w] * lr}});
+//   std::vector<Tensor> outputs;
+//   for (...) KILN_RETURN_IF_ERROR((*step)->Run(feeds, outputs));
+//
 // Feeds are matched to the graph's inputs and parameters by name. Errors are
 // statuses: a graph that failed to build, an unknown feed name, a missing
 // feed, or a feed of the wrong shape or dtype.
@@ -34,12 +43,33 @@ namespace kiln {
 // Values for a graph's inputs and parameters, by name.
 using FeedMap = std::map<std::string, Tensor, std::less<>>;
 
+// After each run, `parameter` holds what `value` computed.
+struct ParameterUpdate {
+  Node parameter;
+  Node value;
+};
+
 class Program {
  public:
   virtual ~Program() = default;
 
-  // Computes the program's outputs, in the order given to Compile.
-  virtual absl::StatusOr<std::vector<Tensor>> Run(const FeedMap& feeds) = 0;
+  // Computes the program's outputs, in the order given to Compile, into
+  // fresh tensors. Fails for a program with updates, which need the feeds
+  // to be writable.
+  absl::StatusOr<std::vector<Tensor>> Run(const FeedMap& feeds);
+
+  // Computes the outputs into `outputs`, reusing each tensor whose shape and
+  // dtype already fit, and writes every update into its parameter's tensor
+  // in `feeds`.
+  absl::Status Run(FeedMap& feeds, std::vector<Tensor>& outputs) {
+    return DoRun(feeds, outputs);
+  }
+
+  // The number of parameters each run updates.
+  virtual int num_updates() const = 0;
+
+ protected:
+  virtual absl::Status DoRun(FeedMap& feeds, std::vector<Tensor>& outputs) = 0;
 };
 
 class Executor {
@@ -49,10 +79,12 @@ class Executor {
   // A short name such as "interp" or "jit".
   virtual absl::string_view name() const = 0;
 
-  // Prepares `outputs` of `graph` to be computed. The program keeps its own
-  // copy of what it needs, so the graph may change or die afterwards.
+  // Prepares `outputs` of `graph` to be computed, and `updates` to be
+  // applied, by every run. The program keeps its own copy of what it needs,
+  // so the graph may change or die afterwards.
   virtual absl::StatusOr<std::unique_ptr<Program>> Compile(
-      Graph& graph, const std::vector<Node>& outputs) = 0;
+      Graph& graph, const std::vector<Node>& outputs,
+      const std::vector<ParameterUpdate>& updates = {}) = 0;
 };
 
 // Compiles `outputs` and runs them once.
@@ -85,6 +117,22 @@ absl::Status ValidateFeeds(const FeedMap& feeds,
 // Checks that `graph` built without error and that every output is a live
 // node of it.
 absl::Status ValidateOutputs(Graph& graph, const std::vector<Node>& outputs);
+
+// Checks that `graph` built without error, that every output is a live
+// node of it, and that each update pairs a parameter with a value of its
+// shape and dtype, at most once per parameter.
+absl::Status ValidateOutputs(Graph& graph, const std::vector<Node>& outputs,
+                             const std::vector<ParameterUpdate>& updates);
+
+// The signatures of every input and parameter that `outputs` or the updates'
+// values depend on.
+std::vector<LeafSignature> LeafSignatures(
+    Graph& graph, const std::vector<Node>& outputs,
+    const std::vector<ParameterUpdate>& updates);
+
+// Makes `tensor` a tensor of `dtype` and `shape`, keeping its storage when
+// it already has them.
+void Reshape(Tensor& tensor, DType dtype, const Shape& shape);
 
 }  // namespace kiln
 

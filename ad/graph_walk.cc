@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 
 namespace kiln {
@@ -30,6 +31,40 @@ std::vector<Node> TopologicalOrder(const std::vector<Node>& roots) {
     }
   }
   return order;
+}
+
+std::vector<Node> CopySubgraph(const std::vector<Node>& roots, Graph& target) {
+  absl::flat_hash_map<int, Node> copies;
+  for (const Node& node : TopologicalOrder(roots)) {
+    const NodeData& data = node.graph()->data(node.id());
+    Node copy;
+    switch (node.op()) {
+      case OpKind::kInput:
+        copy = target.Input(data.name, data.shape, data.dtype, data.where);
+        break;
+      case OpKind::kParameter:
+        copy = target.Parameter(data.name, data.shape, data.dtype, data.where);
+        break;
+      case OpKind::kConstant:
+        copy = target.Constant(*data.attributes.value, data.where);
+        break;
+      case OpKind::kFill:
+        copy = target.Fill(data.attributes.scalar, data.shape, data.dtype,
+                           data.where);
+        break;
+      default: {
+        std::vector<Node> inputs;
+        for (int i = 0; i < node.num_inputs(); ++i) {
+          inputs.push_back(copies.at(node.input(i).id()));
+        }
+        copy = target.AddNode(node.op(), inputs, data.attributes, data.where);
+      }
+    }
+    copies[node.id()] = copy;
+  }
+  std::vector<Node> copied_roots;
+  for (const Node& root : roots) copied_roots.push_back(copies.at(root.id()));
+  return copied_roots;
 }
 
 }  // namespace kiln

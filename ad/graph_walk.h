@@ -13,6 +13,12 @@ namespace kiln {
 // after all of its inputs. The roots must be valid nodes of one graph.
 std::vector<Node> TopologicalOrder(const std::vector<Node>& roots);
 
+// Rebuilds in `target` the nodes that `roots` depend on, in topological
+// order, and returns the copies of the roots in the same order. Inputs and
+// parameters keep their names. Compilers copy a user's graph so that their
+// passes never change what the user holds.
+std::vector<Node> CopySubgraph(const std::vector<Node>& roots, Graph& target);
+
 }  // namespace kiln
 
 #endif  // KILN_AD_GRAPH_WALK_H_

@@ -1,5 +1,7 @@
 #include "ad/interpreter.h"
 
+#include <cstring>
+
 #include "absl/container/flat_hash_map.h"
 #include "ad/graph_walk.h"
 #include "ops/base/check.h"
@@ -21,24 +23,43 @@ struct Step {
   int last_use = -1;  // The last step reading this one's value.
 };
 
+// A parameter to overwrite after a run, and the step computing its value.
+struct StepUpdate {
+  std::string parameter;
+  int step;
+};
+
+// Copies `source` into `target`, reusing target's storage when it fits.
+void CopyInto(const Tensor& source, Tensor& target) {
+  if (&source == &target) return;
+  Reshape(target, source.dtype(), source.shape());
+  std::memcpy(target.raw_data(), source.raw_data(), source.num_bytes());
+}
+
 class InterpretedProgram : public Program {
  public:
   InterpretedProgram(std::vector<Step> steps, std::vector<int> outputs,
+                     std::vector<StepUpdate> updates,
                      std::vector<LeafSignature> leaves)
       : steps_(std::move(steps)),
         outputs_(std::move(outputs)),
+        updates_(std::move(updates)),
         leaves_(std::move(leaves)) {}
 
-  absl::StatusOr<std::vector<Tensor>> Run(const FeedMap& feeds) override;
+  int num_updates() const override { return updates_.size(); }
+
+ protected:
+  absl::Status DoRun(FeedMap& feeds, std::vector<Tensor>& outputs) override;
 
  private:
   std::vector<Step> steps_;
   std::vector<int> outputs_;
+  std::vector<StepUpdate> updates_;
   std::vector<LeafSignature> leaves_;
 };
 
-absl::StatusOr<std::vector<Tensor>> InterpretedProgram::Run(
-    const FeedMap& feeds) {
+absl::Status InterpretedProgram::DoRun(FeedMap& feeds,
+                                       std::vector<Tensor>& outputs) {
   KILN_RETURN_IF_ERROR(ValidateFeeds(feeds, leaves_));
 
   // values[i] points at step i's result: a feed, or a tensor in `owned`.
@@ -62,20 +83,38 @@ absl::StatusOr<std::vector<Tensor>> InterpretedProgram::Run(
     }
   }
 
-  std::vector<Tensor> results;
-  for (int output : outputs_) results.push_back(*values[output]);
-  return results;
+  // Every value is computed before any parameter is overwritten, so updates
+  // see the parameters as they were fed.
+  outputs.resize(outputs_.size());
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    CopyInto(*values[outputs_[i]], outputs[i]);
+  }
+  // A value that is itself a fed tensor is copied first, in case another
+  // update overwrites that tensor.
+  for (const StepUpdate& update : updates_) {
+    if (values[update.step] != &owned[update.step]) {
+      owned[update.step] = *values[update.step];
+      values[update.step] = &owned[update.step];
+    }
+  }
+  for (const StepUpdate& update : updates_) {
+    CopyInto(*values[update.step], feeds.find(update.parameter)->second);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Program>> Interpreter::Compile(
-    Graph& graph, const std::vector<Node>& outputs) {
-  KILN_RETURN_IF_ERROR(ValidateOutputs(graph, outputs));
+    Graph& graph, const std::vector<Node>& outputs,
+    const std::vector<ParameterUpdate>& updates) {
+  KILN_RETURN_IF_ERROR(ValidateOutputs(graph, outputs, updates));
 
+  std::vector<Node> roots = outputs;
+  for (const ParameterUpdate& update : updates) roots.push_back(update.value);
   std::vector<Step> steps;
   absl::flat_hash_map<int, int> step_of_node;
-  for (const Node& node : TopologicalOrder(outputs)) {
+  for (const Node& node : TopologicalOrder(roots)) {
     Step step{node.op(), {}, node.attributes(), node.shape(), node.dtype(),
               node.name()};
     for (int i = 0; i < node.num_inputs(); ++i) {
@@ -87,16 +126,21 @@ absl::StatusOr<std::unique_ptr<Program>> Interpreter::Compile(
     steps.push_back(std::move(step));
   }
 
-  // Outputs live to the end: no step may free them.
-  std::vector<int> output_steps;
-  for (const Node& node : outputs) {
+  // Outputs and updated values live to the end: no step may free them.
+  auto keep = [&](const Node& node) {
     const int step = step_of_node.at(node.id());
     steps[step].last_use = static_cast<int>(steps.size());
-    output_steps.push_back(step);
+    return step;
+  };
+  std::vector<int> output_steps;
+  for (const Node& node : outputs) output_steps.push_back(keep(node));
+  std::vector<StepUpdate> step_updates;
+  for (const ParameterUpdate& update : updates) {
+    step_updates.push_back({update.parameter.name(), keep(update.value)});
   }
   return std::make_unique<InterpretedProgram>(
-      std::move(steps), std::move(output_steps),
-      LeafSignatures(graph, outputs));
+      std::move(steps), std::move(output_steps), std::move(step_updates),
+      LeafSignatures(graph, outputs, updates));
 }
 
 }  // namespace kiln

@@ -23,7 +23,8 @@ class Interpreter : public Executor {
   absl::string_view name() const override { return "interp"; }
 
   absl::StatusOr<std::unique_ptr<Program>> Compile(
-      Graph& graph, const std::vector<Node>& outputs) override;
+      Graph& graph, const std::vector<Node>& outputs,
+      const std::vector<ParameterUpdate>& updates = {}) override;
 };
 
 }  // namespace kiln

@@ -79,27 +79,27 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
 }
 
 absl::Status Trainer::Compile(Executor& executor) {
-  // The step graph outputs the batch's loss and accuracy, then the updated
-  // parameters; the evaluation graph only the accuracy over the test set.
+  // The step graph outputs the batch's loss and accuracy and updates every
+  // parameter in place; the evaluation graph outputs the accuracy over the
+  // test set.
   KILN_ASSIGN_OR_RETURN(step_model_, Mlp::Build(config_.spec, config_.batch,
                                                 config_.dtype));
-  std::vector<Node> step_outputs = {step_model_->loss(),
-                                    step_model_->accuracy()};
-  for (const Node& updated : step_model_->AddSgdStep(
-           {config_.learning_rate, config_.clip_min})) {
-    step_outputs.push_back(updated);
+  const std::vector<Node> updated =
+      step_model_->AddSgdStep({config_.learning_rate, config_.clip_min});
+  std::vector<ParameterUpdate> updates;
+  for (size_t i = 0; i < updated.size(); ++i) {
+    updates.push_back({step_model_->parameters()[i], updated[i]});
   }
-  KILN_ASSIGN_OR_RETURN(step_,
-                        executor.Compile(step_model_->graph(), step_outputs));
+  KILN_ASSIGN_OR_RETURN(
+      step_, executor.Compile(step_model_->graph(),
+                              {step_model_->loss(), step_model_->accuracy()},
+                              updates));
 
   KILN_ASSIGN_OR_RETURN(
       eval_model_, Mlp::Build(config_.spec, data_.test_inputs.shape()[0],
                               config_.dtype));
   KILN_ASSIGN_OR_RETURN(evaluate_, executor.Compile(eval_model_->graph(),
                                                     {eval_model_->accuracy()}));
-  for (const Node& parameter : step_model_->parameters()) {
-    parameter_names_.push_back(parameter.name());
-  }
   return absl::OkStatus();
 }
 
@@ -107,7 +107,7 @@ absl::Status Trainer::InitializeParameters() {
   NumpyRandom random(config_.seed);
   size_t weight_index = 0;
   for (const ParameterInfo& info : MlpParameters(config_.spec)) {
-    parameters_[info.name] =
+    feeds_[info.name] =
         info.is_weight
             ? InitialWeights(random, config_.init[weight_index++],
                              info.shape[0], info.shape[1], config_.dtype)
@@ -129,37 +129,34 @@ absl::StatusOr<EpochMetrics> Trainer::RunEpoch(int epoch) {
   EpochMetrics metrics;
   metrics.epoch = epoch;
   int64_t correct = 0;
-  FeedMap feeds = std::move(parameters_);
+  std::vector<Tensor> outputs;
   for (size_t b = 0; b < batch_inputs_.size(); ++b) {
-    feeds["x"] = std::move(batch_inputs_[b]);
-    feeds["y"] = std::move(batch_targets_[b]);
-    absl::StatusOr<std::vector<Tensor>> outputs = step_->Run(feeds);
-    // Hand the batch back before any early return, so a failed run loses
-    // nothing.
-    batch_inputs_[b] = std::move(feeds["x"]);
-    batch_targets_[b] = std::move(feeds["y"]);
-    if (!outputs.ok()) {
-      feeds.erase("x");
-      feeds.erase("y");
-      parameters_ = std::move(feeds);
-      return outputs.status();
-    }
-    metrics.loss += (*outputs)[0].At(0) * config_.batch;
-    correct += CountOf((*outputs)[1].At(0), config_.batch);
-    for (size_t i = 0; i < parameter_names_.size(); ++i) {
-      feeds[parameter_names_[i]] = std::move((*outputs)[2 + i]);
-    }
+    // Lend the batch to the feeds for this step; it comes back afterwards
+    // whatever happens.
+    feeds_["x"] = std::move(batch_inputs_[b]);
+    feeds_["y"] = std::move(batch_targets_[b]);
+    absl::Status ran = step_->Run(feeds_, outputs);
+    batch_inputs_[b] = std::move(feeds_["x"]);
+    batch_targets_[b] = std::move(feeds_["y"]);
+    KILN_RETURN_IF_ERROR(ran);
+    metrics.loss += outputs[0].At(0) * config_.batch;
+    correct += CountOf(outputs[1].At(0), config_.batch);
   }
-  feeds.erase("x");
-  feeds.erase("y");
-  parameters_ = std::move(feeds);
   metrics.train_accuracy =
       static_cast<double>(correct) / data_.train_inputs.shape()[0];
   return metrics;
 }
 
+FeedMap Trainer::parameters() const {
+  FeedMap parameters;
+  for (const ParameterInfo& info : MlpParameters(config_.spec)) {
+    parameters[info.name] = feeds_.at(info.name);
+  }
+  return parameters;
+}
+
 absl::StatusOr<double> Trainer::TestAccuracy() {
-  FeedMap feeds = parameters_;
+  FeedMap feeds = parameters();
   feeds["x"] = data_.test_inputs;
   feeds["y"] = data_.test_targets;
   KILN_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, evaluate_->Run(feeds));

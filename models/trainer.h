@@ -71,7 +71,7 @@ class Trainer {
       const std::function<void(const EpochMetrics&)>& on_evaluation);
 
   // The current parameters by name.
-  const FeedMap& parameters() const { return parameters_; }
+  FeedMap parameters() const;
 
   // Accuracy of the current parameters on the test set.
   absl::StatusOr<double> TestAccuracy();
@@ -88,8 +88,8 @@ class Trainer {
   const TrainingData& data_;
   std::unique_ptr<Mlp> step_model_, eval_model_;
   std::unique_ptr<Program> step_, evaluate_;
-  std::vector<std::string> parameter_names_;
-  FeedMap parameters_;
+  // The parameters, and during a step also the batch as "x" and "y".
+  FeedMap feeds_;
   std::vector<Tensor> batch_inputs_, batch_targets_;
 };
 
