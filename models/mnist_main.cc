@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ad/interpreter.h"
+#include "jit/jit_executor.h"
 #include "models/command_line.h"
 #include "models/data/mnist.h"
 #include "models/trainer.h"
@@ -45,7 +47,11 @@ std::vector<FlagSpec> Flags() {
       {"epochs", "2000", "number of epochs"},
       {"eval_every", "200", "evaluate after epochs divisible by this"},
       {"dtype", "f64", "f32 or f64"},
-      {"backend", "interp", "executor: interp"},
+      {"backend", "jit", "executor: jit (compiled) or interp (reference)"},
+      {"dump", "",
+       "jit only: comma list of graph, kernels, ir, asm (or all) to write "
+       "for each compiled program"},
+      {"dump_dir", "kiln_dump", "where --dump writes"},
       {"clip_min", "", "if set, weights below it are raised to it after "
                        "each update"},
       {"experiment", "sigmoid",
@@ -121,6 +127,9 @@ struct RunOptions {
   std::string data_dir;
   int64_t train_limit = 0;
   std::string metrics_out;
+  std::string backend;
+  jit::DumpOptions dump;
+  std::string dump_dir;
 };
 
 absl::Status CheckPositive(absl::string_view flag, double value) {
@@ -184,10 +193,22 @@ absl::StatusOr<RunOptions> ParseRunOptions(const CommandLine& flags) {
         "--train_limit=", options.train_limit,
         " is not a multiple of --batch=", options.config.batch));
   }
-  if (flags.Get("backend") != "interp") {
+  options.backend = flags.Get("backend");
+  if (options.backend != "interp" && options.backend != "jit") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "unknown --backend=", flags.Get("backend"), "; expected interp"));
+        "unknown --backend=", options.backend, "; expected jit or interp"));
   }
+  absl::StatusOr<jit::DumpOptions> dump = jit::ParseDumpOptions(
+      flags.Get("dump"));
+  if (!dump.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dump: ", dump.status().message()));
+  }
+  if (dump->any() && options.backend != "jit") {
+    return absl::InvalidArgumentError("--dump needs --backend=jit");
+  }
+  options.dump = *dump;
+  options.dump_dir = flags.Get("dump_dir");
   KILN_ASSIGN_OR_RETURN(options.data_dir,
                         DatasetDirectory(flags.Get("data_dir"),
                                          flags.Get("dataset")));
@@ -208,9 +229,20 @@ absl::StatusOr<TrainingData> LoadData(const RunOptions& options) {
 
 absl::Status Run(const RunOptions& options) {
   KILN_ASSIGN_OR_RETURN(TrainingData data, LoadData(options));
-  Interpreter interpreter;
+  std::unique_ptr<Executor> executor;
+  if (options.backend == "jit") {
+    KILN_ASSIGN_OR_RETURN(jit::JitOptions jit_options,
+                          jit::JitOptions::FromEnvironment());
+    if (options.dump.any()) {
+      jit_options.dump = options.dump;
+      jit_options.dump_dir = options.dump_dir;
+    }
+    executor = std::make_unique<jit::JitExecutor>(std::move(jit_options));
+  } else {
+    executor = std::make_unique<Interpreter>();
+  }
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer,
-                        Trainer::Create(options.config, data, interpreter));
+                        Trainer::Create(options.config, data, *executor));
 
   std::ofstream csv;
   if (!options.metrics_out.empty()) {

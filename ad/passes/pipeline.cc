@@ -38,7 +38,8 @@ constexpr Pass kDefaultPasses[] = {
 // clang-format on
 
 // Runs one pass, logging as the verbosity asks.
-bool RunLogged(const Pass& pass, Graph& graph, int round) {
+bool RunLogged(const Pass& pass, Graph& graph, int round,
+               const PassObserver* observer) {
   const auto start = std::chrono::steady_clock::now();
   const bool changed = pass.run(graph);
   const std::chrono::duration<double, std::milli> elapsed =
@@ -53,20 +54,18 @@ bool RunLogged(const Pass& pass, Graph& graph, int round) {
     absl::StripTrailingAsciiWhitespace(&text);
     LogLine(absl::StrCat("graph after ", pass.name, ":\n", text));
   }
+  if (changed && observer != nullptr) (*observer)(pass.name, round, graph);
   return changed;
 }
 
-}  // namespace
-
-std::span<const Pass> DefaultPasses() { return kDefaultPasses; }
-
-bool RunPasses(Graph& graph, std::span<const Pass> passes) {
+bool RunObserved(Graph& graph, std::span<const Pass> passes,
+                 const PassObserver* observer) {
   if (!graph.status().ok()) return false;
   bool changed = false;
   for (int round = 1; round <= kMaxPipelineRounds; ++round) {
     bool round_changed = false;
     for (const Pass& pass : passes) {
-      round_changed |= RunLogged(pass, graph, round);
+      round_changed |= RunLogged(pass, graph, round, observer);
     }
     changed |= round_changed;
     if (!round_changed) return changed;
@@ -78,6 +77,18 @@ bool RunPasses(Graph& graph, std::span<const Pass> passes) {
   return changed;
 }
 
+}  // namespace
+
+std::span<const Pass> DefaultPasses() { return kDefaultPasses; }
+
+bool RunPasses(Graph& graph, std::span<const Pass> passes) {
+  return RunObserved(graph, passes, nullptr);
+}
+
 bool RunPasses(Graph& graph) { return RunPasses(graph, DefaultPasses()); }
+
+bool RunPasses(Graph& graph, const PassObserver& observer) {
+  return RunObserved(graph, DefaultPasses(), &observer);
+}
 
 }  // namespace kiln

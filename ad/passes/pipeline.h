@@ -26,8 +26,10 @@
 #ifndef KILN_AD_PASSES_PIPELINE_H_
 #define KILN_AD_PASSES_PIPELINE_H_
 
+#include <functional>
 #include <span>
 
+#include "absl/strings/string_view.h"
 #include "ad/graph.h"
 #include "ad/passes/pass.h"
 
@@ -47,6 +49,14 @@ bool RunPasses(Graph& graph, std::span<const Pass> passes);
 
 // RunPasses with DefaultPasses().
 bool RunPasses(Graph& graph);
+
+// Called after every pass that changed the graph, with the pass's name and
+// the round; compilers use it to dump the graph as each pass leaves it.
+using PassObserver =
+    std::function<void(absl::string_view pass, int round, Graph& graph)>;
+
+// RunPasses with DefaultPasses(), calling `observer` after each change.
+bool RunPasses(Graph& graph, const PassObserver& observer);
 
 }  // namespace kiln
 

@@ -1,0 +1,158 @@
+// The engine: compiles LoopPrograms to native code for the host CPU and keeps
+// that code loaded while it is in use.
+//
+// One process-wide Engine owns an LLVM ORC LLJIT. Compile turns a program
+// into an object file (code generation, verification, LLVM's O3 pipeline,
+// machine code for the host's exact CPU and features) and links it into the
+// process; the returned CompiledCode owns the code and frees it when
+// destroyed. Object files can be cached on disk under a key the caller
+// derives from everything that determines the code, including
+// target_description(), so that a later process skips code generation.
+//
+//   KILN_ASSIGN_OR_RETURN(Engine * engine, Engine::Get());
+//   KILN_ASSIGN_OR_RETURN(
+//       std::unique_ptr<CompiledCode> code,
+//       engine->Compile(program, fingerprint, {.cache_dir = "/tmp/kiln"}));
+//   code->entry()(buffer_table);  // runs every kernel in order
+//
+// Generated code computes what the reference kernels compute, bit for bit:
+// no fast-math, no contraction of multiplies and adds, the C library's
+// transcendental functions.
+
+#ifndef KILN_JIT_ENGINE_H_
+#define KILN_JIT_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "jit/loop_ir.h"
+
+namespace llvm {
+class MemoryBuffer;
+}  // namespace llvm
+
+namespace llvm::orc {
+class JITDylib;
+class JITTargetMachineBuilder;
+class LLJIT;
+}  // namespace llvm::orc
+
+namespace kiln::jit {
+
+// How Engine::Compile caches and what it keeps for inspection.
+struct CompileOptions {
+  // The directory of the object cache, created if missing; empty for no
+  // cache.
+  std::string cache_dir;
+  // Keep the LLVM IR as generated and verified, before optimisation.
+  bool keep_ir_before = false;
+  // Keep the LLVM IR after the O3 pipeline.
+  bool keep_ir_after = false;
+  // Keep the host assembly of the optimised module.
+  bool keep_assembly = false;
+};
+
+// The native code of one LoopProgram. The code stays loaded, and entry()
+// valid, exactly as long as this object lives. Thread-compatible; entry()
+// may run on any number of threads at once if the buffers allow it.
+class CompiledCode {
+ public:
+  // Runs every kernel of the program in order on the buffers of
+  // `buffer_table`, whose entry b is the base address of buffer b.
+  using Entry = void (*)(char* const* buffer_table);
+
+  CompiledCode(const CompiledCode&) = delete;
+  CompiledCode& operator=(const CompiledCode&) = delete;
+  // Unloads the code and frees its memory.
+  ~CompiledCode();
+
+  // The program's entry function; never null.
+  Entry entry() const { return entry_; }
+
+  // Whether the code came from the disk cache rather than from the IR.
+  bool loaded_from_disk_cache() const { return loaded_from_disk_cache_; }
+
+  // Text kept when CompileOptions asked for it; empty otherwise and always
+  // empty for code loaded from the disk cache, whose IR was never built.
+  const std::string& ir_before() const { return ir_before_; }
+  const std::string& ir_after() const { return ir_after_; }
+  const std::string& assembly() const { return assembly_; }
+
+ private:
+  friend class Engine;
+  CompiledCode(llvm::orc::LLJIT& jit, llvm::orc::JITDylib& dylib, Entry entry,
+               bool loaded_from_disk_cache);
+
+  llvm::orc::LLJIT& jit_;
+  llvm::orc::JITDylib& dylib_;
+  Entry entry_;
+  bool loaded_from_disk_cache_;
+  std::string ir_before_;
+  std::string ir_after_;
+  std::string assembly_;
+};
+
+// Compiles LoopPrograms for the host. Thread-safe.
+class Engine {
+ public:
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The process-wide engine, created on first use (thread-safe) and never
+  // destroyed. It targets the host CPU by name and feature set at the most
+  // aggressive optimisation level, and resolves the C library's math
+  // functions and every other symbol of the process. Fails, on every call,
+  // if LLVM cannot target the host.
+  static absl::StatusOr<Engine*> Get();
+
+  // Everything about the engine that affects the code it emits, as
+  // "kiln codegen <revision>; llvm 19.1.7; x86_64-pc-linux-gnu; cpu
+  // skylake-avx512; +adx,+aes,...". Cache keys must include it: an object
+  // cached for one description is wrong or slow under another.
+  const std::string& target_description() const { return target_description_; }
+
+  // Compiles `program` and loads the code. `key` is the caller's fingerprint
+  // of the program (its graph, shapes, dtypes and target_description()); it
+  // names the cache file <cache_dir>/<key>.o and, reduced to [A-Za-z0-9_],
+  // prefixes every symbol as "kiln_<key>_". Programs with equal keys must be
+  // equal. With a cache_dir, a readable cached object is loaded without
+  // generating any IR; a missing, unreadable or corrupt one is regenerated
+  // and replaced atomically. Failing to write the cache only costs the next
+  // process a compilation.
+  //
+  // Fails with kInvalidArgument if the program is ill-typed (see
+  // GenerateModule) or if a cache_dir is given with an empty key, and with
+  // kInternal if LLVM fails.
+  absl::StatusOr<std::unique_ptr<CompiledCode>> Compile(
+      const LoopProgram& program, absl::string_view key,
+      const CompileOptions& options);
+
+ private:
+  Engine(std::unique_ptr<llvm::orc::LLJIT> jit,
+         std::unique_ptr<llvm::orc::JITTargetMachineBuilder> machine_builder);
+  ~Engine();
+  static absl::StatusOr<Engine*> Create();
+
+  // Loads `object` into a fresh JITDylib and looks up `entry_name` there;
+  // on failure, removes the JITDylib again.
+  absl::StatusOr<std::unique_ptr<CompiledCode>> Load(
+      std::unique_ptr<llvm::MemoryBuffer> object, const std::string& dylib_name,
+      const std::string& entry_name, bool from_disk_cache);
+
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  // Describes the TargetMachine that LLJIT links for; Compile builds its own
+  // TargetMachines from it, one per call, as TargetMachines are not
+  // thread-safe.
+  std::unique_ptr<const llvm::orc::JITTargetMachineBuilder> machine_builder_;
+  std::string target_description_;
+  // Numbers JITDylibs, whose names must be unique in the session.
+  std::atomic<uint64_t> next_dylib_number_{0};
+};
+
+}  // namespace kiln::jit
+
+#endif  // KILN_JIT_ENGINE_H_

@@ -1,0 +1,958 @@
+#include "jit/lower.h"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ops/base/check.h"
+#include "ops/base/status_macros.h"
+#include "ops/shape.h"
+
+namespace kiln::jit {
+namespace {
+
+bool IsBufferLeaf(OpKind op) {
+  return op == OpKind::kInput || op == OpKind::kParameter ||
+         op == OpKind::kConstant;
+}
+
+// Register blocking of the matrix product: rows of accumulators, and the
+// most vectors of accumulators per row. With AVX-512's 32 registers, 4 × 4
+// accumulators, the right operand's 4 vectors and one broadcast fit; with
+// the 16 of AVX2 and SSE, 4 × 2 of them do.
+constexpr int kMatMulBlockRows = 4;
+
+int MatMulBlockVectors(int vector_bytes) { return vector_bytes >= 64 ? 4 : 2; }
+
+// Where a value is read. A flat index serves graphs whose every read
+// follows the result's row-major order; otherwise each dimension has its
+// own coordinate. With vectors, the last coordinate (or the flat index) is
+// that of the first lane.
+struct Position {
+  std::vector<ExprPtr> coordinates;
+  ExprPtr flat;
+};
+
+Position FlatIndex(ExprPtr flat) { return Position{.flat = std::move(flat)}; }
+Position Coordinates(std::vector<ExprPtr> coordinates) {
+  return Position{.coordinates = std::move(coordinates)};
+}
+
+// Σ coordinate_d · stride_d for a row-major `shape`, leaving out dimensions
+// of size one, whose coordinate is always zero.
+ExprPtr RowMajorOffset(const Shape& shape, const std::vector<ExprPtr>& index) {
+  KILN_CHECK(index.size() == shape.size());
+  const std::vector<int64_t> strides = RowMajorStrides(shape);
+  ExprPtr offset;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    ExprPtr term = strides[d] == 1 ? index[d] : index[d] * strides[d];
+    offset = offset ? offset + term : term;
+  }
+  return offset ? offset : IndexConstant(0);
+}
+
+std::vector<ExprPtr> Indices(const std::vector<Var>& vars) {
+  std::vector<ExprPtr> indices;
+  for (Var var : vars) indices.push_back(Index(var));
+  return indices;
+}
+
+// Builds one kernel of a program.
+class KernelLowering {
+ public:
+  KernelLowering(const FusionPlan& plan, const LoweringOptions& options,
+                 std::function<int(Node)> buffer_of, Kernel& kernel)
+      : plan_(plan),
+        options_(options),
+        buffer_of_(std::move(buffer_of)),
+        kernel_(kernel) {}
+
+  // Lowers `planned`, storing its root's value into `target`.
+  absl::Status Lower(const KernelPlan& planned, int target) {
+    root_ = planned.root;
+    target_ = target;
+    kind_ = ScalarKindOf(root_.dtype());
+    if (planned.kind != KernelPlan::Kind::kCompute) {
+      // Snapshots and update copies read the value from its buffer, or
+      // fill in the constant of a fill.
+      copying_ = true;
+      copy_source_ = root_.op() == OpKind::kFill ? -1 : buffer_of_(root_);
+      return LowerElementwise();
+    }
+    if (!planned.producer.ok()) return LowerElementwise();
+    producer_ = planned.producer;
+    switch (GetOpInfo(producer_.op()).op_class) {
+      case OpClass::kContraction:
+        return LowerMatMul();
+      case OpClass::kReduction:
+        return LowerReduction();
+      case OpClass::kRowwise:
+        return LowerRowwise();
+      case OpClass::kLoss:
+        return LowerLoss();
+      default:
+        return absl::UnimplementedError(absl::StrCat(
+            "the JIT has no loop for ", OpName(producer_.op())));
+    }
+  }
+
+ private:
+  int VectorLanes() const {
+    return options_.vector_bytes / static_cast<int>(DTypeSize(root_.dtype()));
+  }
+
+  // Whether the kernel reads `node` from a buffer. The root is always
+  // computed, even when it has a buffer: that is where the kernel stores.
+  bool IsLoaded(Node node) const {
+    return !(node == root_) &&
+           (plan_.materialized[node.id()] || IsBufferLeaf(node.op()));
+  }
+
+  bool IsProducer(Node node) const {
+    return producer_.ok() && node == producer_;
+  }
+
+  // ---- What can be read how ----
+
+  // Whether every read under `node` follows its row-major order, so that a
+  // flat index serves them all.
+  bool FlatReadable(Node node) const {
+    if (IsProducer(node)) return false;
+    if (IsLoaded(node) || node.op() == OpKind::kFill) return true;
+    switch (node.op()) {
+      case OpKind::kTranspose:
+      case OpKind::kOneHot:
+        return false;
+      case OpKind::kReshape:
+        return true;
+      case OpKind::kBroadcast: {
+        const int64_t from = NumElements(node.input(0).shape());
+        return (from == 1 || from == NumElements(node.shape())) &&
+               FlatReadable(node.input(0));
+      }
+      default:
+        for (int i = 0; i < node.num_inputs(); ++i) {
+          if (!FlatReadable(node.input(i))) return false;
+        }
+        return true;
+    }
+  }
+
+  // Whether `node` can be read as vectors along its last dimension.
+  bool VectorReadable(Node node) const {
+    if (IsProducer(node) || IsLoaded(node) || node.op() == OpKind::kFill) {
+      return true;
+    }
+    switch (node.op()) {
+      case OpKind::kOneHot:
+        return false;
+      case OpKind::kTranspose: {
+        const std::vector<int>& permutation = node.attributes().permutation;
+        return permutation.back() == node.rank() - 1 &&
+               VectorReadable(node.input(0));
+      }
+      case OpKind::kReshape:
+        return true;
+      default:
+        for (int i = 0; i < node.num_inputs(); ++i) {
+          if (!VectorReadable(node.input(i))) return false;
+        }
+        return true;
+    }
+  }
+
+  // ---- Values ----
+
+  ExprPtr Load(int buffer, ExprPtr offset, ScalarKind kind, int lanes) {
+    NoteRead(buffer);
+    return ::kiln::jit::Load(buffer, std::move(offset), kind, lanes);
+  }
+
+  void NoteRead(int buffer) {
+    if (std::find(kernel_.buffers_read.begin(), kernel_.buffers_read.end(),
+                  buffer) == kernel_.buffers_read.end()) {
+      kernel_.buffers_read.push_back(buffer);
+    }
+  }
+
+  ExprPtr Splat(ExprPtr scalar, int lanes) {
+    return lanes == 1 ? scalar : Broadcast(std::move(scalar), lanes);
+  }
+
+  // The value of `node` at `index`, `lanes` elements wide.
+  ExprPtr Value(Node node, const Position& index, int lanes) {
+    const ScalarKind kind = ScalarKindOf(node.dtype());
+    if (IsProducer(node)) {
+      KILN_CHECK(producer_value_ != nullptr);
+      return producer_value_;
+    }
+    if (node.op() == OpKind::kFill) {
+      return Constant(node.attributes().scalar, kind, lanes);
+    }
+    if (node.op() == OpKind::kConstant && NumElements(node.shape()) == 1) {
+      return Constant(node.attributes().value->At(0), kind, lanes);
+    }
+    if (IsLoaded(node)) {
+      const ExprPtr offset =
+          index.flat ? index.flat
+                     : RowMajorOffset(node.shape(), index.coordinates);
+      return Load(buffer_of_(node), offset, kind, lanes);
+    }
+    auto operand = [&](int i) { return Value(node.input(i), index, lanes); };
+    auto constant = [&](double value) { return Constant(value, kind, lanes); };
+    auto to_float = [&](BinaryOp compare) {
+      return ToFloat(Binary(compare, operand(0), operand(1)), kind);
+    };
+    switch (node.op()) {
+      case OpKind::kAdd:
+        return Binary(BinaryOp::kAdd, operand(0), operand(1));
+      case OpKind::kSub:
+        return Binary(BinaryOp::kSub, operand(0), operand(1));
+      case OpKind::kMul:
+        return Binary(BinaryOp::kMul, operand(0), operand(1));
+      case OpKind::kDiv:
+        return Binary(BinaryOp::kDiv, operand(0), operand(1));
+      case OpKind::kNeg:
+        return Unary(UnaryOp::kNeg, operand(0));
+      case OpKind::kExp:
+        return Unary(UnaryOp::kExp, operand(0));
+      case OpKind::kLog:
+        return Unary(UnaryOp::kLog, operand(0));
+      case OpKind::kSquare: {
+        ExprPtr x = operand(0);
+        return Binary(BinaryOp::kMul, x, x);
+      }
+      case OpKind::kSigmoid: {
+        // The reference's two branches, 1/(1 + e^−x) for x ≥ 0 and
+        // e^x/(1 + e^x) below, share e^−|x|: one exponential per element.
+        ExprPtr x = operand(0);
+        ExprPtr e = Unary(UnaryOp::kExp,
+                          Unary(UnaryOp::kNeg, Unary(UnaryOp::kAbs, x)));
+        ExprPtr one = constant(1);
+        ExprPtr denominator = Binary(BinaryOp::kAdd, one, e);
+        return Select(Binary(BinaryOp::kGreaterEqual, x, constant(0)),
+                      Binary(BinaryOp::kDiv, one, denominator),
+                      Binary(BinaryOp::kDiv, e, denominator));
+      }
+      case OpKind::kTanh:
+        return Unary(UnaryOp::kTanh, operand(0));
+      case OpKind::kRelu: {
+        ExprPtr x = operand(0);
+        return Select(Binary(BinaryOp::kGreater, x, constant(0)), x,
+                      constant(0));
+      }
+      case OpKind::kLeakyRelu: {
+        ExprPtr x = operand(0);
+        return Select(
+            Binary(BinaryOp::kGreater, x, constant(0)), x,
+            Binary(BinaryOp::kMul, constant(node.attributes().scalar), x));
+      }
+      case OpKind::kLess:
+        return to_float(BinaryOp::kLess);
+      case OpKind::kLessEqual:
+        return to_float(BinaryOp::kLessEqual);
+      case OpKind::kGreater:
+        return to_float(BinaryOp::kGreater);
+      case OpKind::kGreaterEqual:
+        return to_float(BinaryOp::kGreaterEqual);
+      case OpKind::kEqual:
+        return to_float(BinaryOp::kEqual);
+      case OpKind::kNotEqual:
+        return to_float(BinaryOp::kNotEqual);
+      case OpKind::kSelect:
+        return Select(Binary(BinaryOp::kNotEqual, operand(0), constant(0)),
+                      operand(1), operand(2));
+      case OpKind::kBroadcast:
+        return BroadcastValue(node, index, lanes);
+      case OpKind::kTranspose: {
+        KILN_CHECK(!index.flat);
+        const std::vector<int>& permutation = node.attributes().permutation;
+        std::vector<ExprPtr> from(permutation.size());
+        for (size_t d = 0; d < permutation.size(); ++d) {
+          from[permutation[d]] = index.coordinates[d];
+        }
+        return Value(node.input(0), Coordinates(std::move(from)), lanes);
+      }
+      case OpKind::kReshape: {
+        // The input has a buffer (or is a fill): read it at the flat
+        // offset, which a reshape keeps.
+        Node input = node.input(0);
+        const ExprPtr offset =
+            index.flat ? index.flat
+                       : RowMajorOffset(node.shape(), index.coordinates);
+        return Value(input, FlatIndex(offset), lanes);
+      }
+      case OpKind::kOneHot: {
+        KILN_CHECK(!index.flat && lanes == 1);
+        std::vector<ExprPtr> row = index.coordinates;
+        ExprPtr column = row.back();
+        row.pop_back();
+        ExprPtr label = Value(node.input(0), Coordinates(std::move(row)), 1);
+        return ToFloat(
+            Binary(BinaryOp::kEqual, label, IndexToFloat(column, kind)),
+            kind);
+      }
+      default:
+        KILN_CHECK(false) << "no inline form for " << OpName(node.op());
+        return nullptr;
+    }
+  }
+
+  ExprPtr BroadcastValue(Node node, const Position& index, int lanes) {
+    Node input = node.input(0);
+    const Shape& from = input.shape();
+    const Shape& to = node.shape();
+    if (index.flat) {
+      // FlatReadable allows a single element, or the same elements with
+      // leading ones added.
+      if (NumElements(from) == 1) {
+        return Splat(Value(input, FlatIndex(IndexConstant(0)), 1), lanes);
+      }
+      return Value(input, index, lanes);
+    }
+    const size_t skipped = to.size() - from.size();
+    std::vector<ExprPtr> coordinates;
+    for (size_t d = 0; d < from.size(); ++d) {
+      coordinates.push_back(from[d] == 1 ? IndexConstant(0)
+                                         : index.coordinates[skipped + d]);
+    }
+    const bool last_repeats =
+        from.empty() || (from.back() == 1 && to.back() != 1);
+    if (last_repeats) {
+      return Splat(Value(input, Coordinates(std::move(coordinates)), 1),
+                   lanes);
+    }
+    return Value(input, Coordinates(std::move(coordinates)), lanes);
+  }
+
+  // The root's value where the kernel stores, with the producer (if any)
+  // already computed as `producer_value`.
+  ExprPtr RootValue(const Position& index, int lanes, ExprPtr producer_value) {
+    producer_value_ = std::move(producer_value);
+    if (copying_) {
+      if (copy_source_ < 0) {
+        return Constant(root_.attributes().scalar, kind_, lanes);
+      }
+      return Load(copy_source_,
+                  index.flat ? index.flat
+                             : RowMajorOffset(root_.shape(), index.coordinates),
+                  kind_, lanes);
+    }
+    return Value(root_, index, lanes);
+  }
+
+  StmtPtr StoreRoot(const Position& index, ExprPtr value) {
+    const ExprPtr offset =
+        index.flat ? index.flat
+                   : RowMajorOffset(root_.shape(), index.coordinates);
+    return Store(target_, offset, std::move(value));
+  }
+
+  // ---- Loop helpers ----
+
+  // Loops `var` over [begin, end): vectors of `lanes` while they fit, then
+  // one element at a time. `body(lanes)` gives the statements of one step.
+  std::vector<StmtPtr> VectorLoop(
+      Var var, int64_t begin, int64_t end, int lanes,
+      const std::function<std::vector<StmtPtr>(int)>& body) {
+    std::vector<StmtPtr> loops;
+    const int64_t vector_end = begin + (end - begin) / lanes * lanes;
+    if (lanes > 1 && vector_end > begin) {
+      loops.push_back(For(var, begin, vector_end, lanes, body(lanes)));
+    }
+    const int64_t tail_begin = lanes > 1 ? vector_end : begin;
+    if (tail_begin < end) loops.push_back(For(var, tail_begin, end, 1, body(1)));
+    return loops;
+  }
+
+  // Nests loops over `extents`, innermost last, around `body`, which gets
+  // the loop variables; the innermost loop is vectorised when `lanes` > 1.
+  StmtPtr Nest(const std::vector<int64_t>& extents, int lanes,
+               const std::function<std::vector<StmtPtr>(
+                   const std::vector<Var>&, int)>& body) {
+    std::vector<Var> vars;
+    for (size_t d = 0; d < extents.size(); ++d) vars.push_back(NewVar(kernel_));
+    if (extents.empty()) return Block(body(vars, 1));
+    std::vector<StmtPtr> inner =
+        VectorLoop(vars.back(), 0, extents.back(), lanes,
+                   [&](int step_lanes) { return body(vars, step_lanes); });
+    for (int d = static_cast<int>(extents.size()) - 2; d >= 0; --d) {
+      inner = {For(vars[d], 0, extents[d], 1, std::move(inner))};
+    }
+    return Block(std::move(inner));
+  }
+
+  // ---- Kernels ----
+
+  absl::Status LowerElementwise() {
+    const int lanes = VectorLanes();
+    if (copying_ || FlatReadable(root_)) {
+      Var flat = NewVar(kernel_);
+      kernel_.body = Block(VectorLoop(
+          flat, 0, NumElements(root_.shape()), lanes, [&](int step_lanes) {
+            const Position index = FlatIndex(Index(flat));
+            return std::vector<StmtPtr>{
+                StoreRoot(index, RootValue(index, step_lanes, nullptr))};
+          }));
+      return absl::OkStatus();
+    }
+    const int nest_lanes = VectorReadable(root_) ? lanes : 1;
+    kernel_.body = Nest(root_.shape(), nest_lanes,
+                        [&](const std::vector<Var>& vars, int step_lanes) {
+                          const Position index = Coordinates(Indices(vars));
+                          return std::vector<StmtPtr>{StoreRoot(
+                              index, RootValue(index, step_lanes, nullptr))};
+                        });
+    return absl::OkStatus();
+  }
+
+  absl::Status LowerMatMul() {
+    Node a = producer_.input(0);
+    Node b = producer_.input(1);
+    const int64_t m = a.shape()[0];
+    const int64_t k = a.shape()[1];
+    const int64_t n = b.shape()[1];
+    const bool vectors = VectorReadable(root_);
+    const int widest = vectors ? VectorLanes() : 1;
+
+    // Column segments: blocks of several full-width vectors, then single
+    // vectors of halving width, then single columns.
+    struct Segment {
+      int64_t begin, end;
+      int lanes, vectors;
+    };
+    std::vector<Segment> segments;
+    int64_t column = 0;
+    const int block_vectors = MatMulBlockVectors(options_.vector_bytes);
+    const int64_t block = int64_t{widest} * block_vectors;
+    if (widest > 1 && n - column >= block) {
+      const int64_t end = column + (n - column) / block * block;
+      segments.push_back({column, end, widest, block_vectors});
+      column = end;
+    }
+    for (int lanes = widest; lanes >= 4; lanes /= 2) {
+      if (n - column >= lanes) {
+        const int64_t end = column + (n - column) / lanes * lanes;
+        segments.push_back({column, end, lanes, 1});
+        column = end;
+      }
+    }
+    if (column < n) segments.push_back({column, n, 1, 1});
+
+    std::vector<StmtPtr> body;
+    for (const Segment& segment : segments) {
+      Var j = NewVar(kernel_);
+      Var i = NewVar(kernel_);
+      const int64_t row_end = m / kMatMulBlockRows * kMatMulBlockRows;
+      std::vector<StmtPtr> row_loops;
+      if (row_end > 0) {
+        row_loops.push_back(
+            For(i, 0, row_end, kMatMulBlockRows,
+                MatMulBlock(a, b, k, i, j, kMatMulBlockRows, segment.lanes,
+                            segment.vectors)));
+      }
+      if (row_end < m) {
+        row_loops.push_back(For(
+            i, row_end, m, 1,
+            MatMulBlock(a, b, k, i, j, 1, segment.lanes, segment.vectors)));
+      }
+      body.push_back(For(j, segment.begin, segment.end,
+                         int64_t{segment.lanes} * segment.vectors,
+                         std::move(row_loops)));
+    }
+    kernel_.body = Block(std::move(body));
+    return absl::OkStatus();
+  }
+
+  // One register block of the product: rows i .. i+rows, columns j ..
+  // j+vectors·lanes. Each accumulator starts at zero and adds a·b for
+  // p = 0, 1, ..., k−1 with a separate multiply and add, as the reference
+  // does.
+  std::vector<StmtPtr> MatMulBlock(Node a, Node b, int64_t k, Var i, Var j,
+                                   int rows, int lanes, int vectors) {
+    const ValueType vector_type{kind_, lanes};
+    std::vector<std::vector<Var>> accumulators(rows);
+    std::vector<StmtPtr> block;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < vectors; ++c) {
+        accumulators[r].push_back(NewVar(kernel_));
+        block.push_back(
+            Assign(accumulators[r].back(), Constant(0, kind_, lanes)));
+      }
+    }
+    Var p = NewVar(kernel_);
+    std::vector<StmtPtr> step;
+    std::vector<Var> b_vectors;
+    for (int c = 0; c < vectors; ++c) {
+      b_vectors.push_back(NewVar(kernel_));
+      step.push_back(Assign(
+          b_vectors.back(),
+          Value(b, Coordinates({Index(p), Index(j) + int64_t{c} * lanes}),
+                lanes)));
+    }
+    for (int r = 0; r < rows; ++r) {
+      Var a_value = NewVar(kernel_);
+      step.push_back(Assign(
+          a_value,
+          Splat(Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1),
+                lanes)));
+      for (int c = 0; c < vectors; ++c) {
+        Var acc = accumulators[r][c];
+        step.push_back(Assign(
+            acc, Binary(BinaryOp::kAdd, VarRef(acc, vector_type),
+                        Binary(BinaryOp::kMul, VarRef(a_value, vector_type),
+                               VarRef(b_vectors[c], vector_type)))));
+      }
+    }
+    block.push_back(For(p, 0, k, 1, std::move(step)));
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < vectors; ++c) {
+        const Position index = Coordinates(
+            {Index(i) + int64_t{r}, Index(j) + int64_t{c} * lanes});
+        block.push_back(StoreRoot(
+            index, RootValue(index, lanes,
+                             VarRef(accumulators[r][c], vector_type))));
+      }
+    }
+    return block;
+  }
+
+  absl::Status LowerReduction() {
+    Node input = producer_.input(0);
+    const Shape& shape = input.shape();
+    const int axis = producer_.attributes().axis;
+    const int64_t length = shape[axis];
+    const bool axis_is_last = axis == static_cast<int>(shape.size()) - 1;
+    const int lanes = !axis_is_last && VectorReadable(input) &&
+                              VectorReadable(root_)
+                          ? VectorLanes()
+                          : 1;
+    // Loops over every kept dimension; the reduced axis runs innermost,
+    // inside the vector loop.
+    std::vector<int64_t> kept;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (static_cast<int>(d) != axis) kept.push_back(shape[d]);
+    }
+    kernel_.body = Nest(kept, lanes, [&](const std::vector<Var>& vars,
+                                         int step_lanes) {
+      return ReduceAt(input, axis, length, vars, step_lanes);
+    });
+    return absl::OkStatus();
+  }
+
+  std::vector<StmtPtr> ReduceAt(Node input, int axis, int64_t length,
+                                const std::vector<Var>& kept, int lanes) {
+    const ValueType type{kind_, lanes};
+    auto input_at = [&](ExprPtr position) {
+      std::vector<ExprPtr> coordinates = Indices(kept);
+      coordinates.insert(coordinates.begin() + axis, std::move(position));
+      return Value(input, Coordinates(std::move(coordinates)), lanes);
+    };
+    std::vector<StmtPtr> statements;
+    Var accumulator = NewVar(kernel_);
+    Var best_position = NewVar(kernel_);
+    Var r = NewVar(kernel_);
+    const OpKind op = producer_.op();
+    statements.push_back(Assign(accumulator, input_at(IndexConstant(0))));
+    if (op == OpKind::kArgmax) {
+      statements.push_back(Assign(best_position, Constant(0, kind_, lanes)));
+    }
+    std::vector<StmtPtr> step;
+    ExprPtr x = input_at(Index(r));
+    ExprPtr acc = VarRef(accumulator, type);
+    switch (op) {
+      case OpKind::kSum:
+      case OpKind::kMean:
+        step.push_back(Assign(accumulator, Binary(BinaryOp::kAdd, acc, x)));
+        break;
+      case OpKind::kMax:
+        step.push_back(Assign(
+            accumulator, Select(Binary(BinaryOp::kGreater, x, acc), x, acc)));
+        break;
+      case OpKind::kArgmax: {
+        // Ties keep the first position, as the reference does.
+        Var value = NewVar(kernel_);
+        Var greater = NewVar(kernel_);
+        step.push_back(Assign(value, x));
+        ExprPtr v = VarRef(value, type);
+        step.push_back(Assign(greater, Binary(BinaryOp::kGreater, v, acc)));
+        ExprPtr is_greater = VarRef(greater, {ScalarKind::kBool, lanes});
+        step.push_back(Assign(accumulator, Select(is_greater, v, acc)));
+        step.push_back(Assign(
+            best_position,
+            Select(is_greater, Splat(IndexToFloat(Index(r), kind_), lanes),
+                   VarRef(best_position, type))));
+        break;
+      }
+      default:
+        KILN_UNREACHABLE("not a reduction");
+    }
+    if (length > 1) statements.push_back(For(r, 1, length, 1, std::move(step)));
+
+    ExprPtr result = VarRef(accumulator, type);
+    if (op == OpKind::kMean) {
+      result = Binary(BinaryOp::kDiv, result,
+                      Constant(static_cast<double>(length), kind_, lanes));
+    } else if (op == OpKind::kArgmax) {
+      result = VarRef(best_position, type);
+    }
+    // The result's coordinates: the kept ones, with a zero for the axis
+    // when it is kept as a one.
+    std::vector<ExprPtr> coordinates = Indices(kept);
+    if (producer_.attributes().keepdims) {
+      coordinates.insert(coordinates.begin() + axis, IndexConstant(0));
+    }
+    const Position index = Coordinates(std::move(coordinates));
+    statements.push_back(StoreRoot(index, RootValue(index, lanes, result)));
+    return statements;
+  }
+
+  // Statements that leave in `max` the largest element of the row of
+  // `input` whose leading coordinates are `row`, in the reference's order.
+  std::vector<StmtPtr> RowMax(Node input, const std::vector<ExprPtr>& row,
+                              Var max) {
+    const int64_t length = input.shape().back();
+    const ValueType scalar{kind_, 1};
+    std::vector<StmtPtr> statements;
+    statements.push_back(Assign(max, Element(input, row, IndexConstant(0))));
+    if (length > 1) {
+      Var j = NewVar(kernel_);
+      ExprPtr x = Element(input, row, Index(j));
+      ExprPtr best = VarRef(max, scalar);
+      statements.push_back(
+          For(j, 1, length, 1,
+              {Assign(max, Select(Binary(BinaryOp::kGreater, x, best), x,
+                                  best))}));
+    }
+    return statements;
+  }
+
+  // Statements that leave in `sum` the row's Σ exp(x − max), in order.
+  std::vector<StmtPtr> RowExpSum(Node input, const std::vector<ExprPtr>& row,
+                                 Var max, Var sum) {
+    const ValueType scalar{kind_, 1};
+    Var j = NewVar(kernel_);
+    return {Assign(sum, Constant(0, kind_)),
+            For(j, 0, input.shape().back(), 1,
+                {Assign(sum, Binary(BinaryOp::kAdd, VarRef(sum, scalar),
+                                    Unary(UnaryOp::kExp,
+                                          Binary(BinaryOp::kSub,
+                                                 Element(input, row, Index(j)),
+                                                 VarRef(max, scalar)))))})};
+  }
+
+  ExprPtr Element(Node node, std::vector<ExprPtr> row, ExprPtr column) {
+    row.push_back(std::move(column));
+    return Value(node, Coordinates(std::move(row)), 1);
+  }
+
+  // The leading dimensions of `shape`, whose coordinates pick a row.
+  static std::vector<int64_t> RowExtents(const Shape& shape) {
+    return std::vector<int64_t>(shape.begin(), shape.end() - 1);
+  }
+
+  absl::Status LowerRowwise() {
+    Node input = producer_.input(0);
+    const ValueType scalar{kind_, 1};
+    kernel_.body = Nest(
+        RowExtents(input.shape()), 1,
+        [&](const std::vector<Var>& vars, int) {
+          const std::vector<ExprPtr> row = Indices(vars);
+          Var max = NewVar(kernel_);
+          Var sum = NewVar(kernel_);
+          std::vector<StmtPtr> statements = RowMax(input, row, max);
+          for (StmtPtr& s : RowExpSum(input, row, max, sum)) {
+            statements.push_back(std::move(s));
+          }
+          Var j = NewVar(kernel_);
+          ExprPtr shifted = Binary(BinaryOp::kSub,
+                                   Element(input, row, Index(j)),
+                                   VarRef(max, scalar));
+          ExprPtr value;
+          if (producer_.op() == OpKind::kSoftmax) {
+            // The reference stores each exponential and then divides it
+            // by the sum; recomputing the exponential gives the same bits
+            // without a scratch row.
+            value = Binary(BinaryOp::kDiv, Unary(UnaryOp::kExp, shifted),
+                           VarRef(sum, scalar));
+          } else {
+            value = Binary(BinaryOp::kSub, shifted,
+                           Unary(UnaryOp::kLog, VarRef(sum, scalar)));
+          }
+          std::vector<ExprPtr> coordinates = row;
+          coordinates.push_back(Index(j));
+          const Position index = Coordinates(std::move(coordinates));
+          statements.push_back(
+              For(j, 0, input.shape().back(), 1,
+                  {StoreRoot(index, RootValue(index, 1, value))}));
+          return statements;
+        });
+    return absl::OkStatus();
+  }
+
+  absl::Status LowerLoss() {
+    Node a = producer_.input(0);
+    Node b = producer_.input(1);
+    const Shape& shape = a.shape();
+    const ValueType scalar{kind_, 1};
+    const int64_t rows = NumElements(shape) / shape.back();
+    Var total = NewVar(kernel_);
+    std::vector<StmtPtr> statements = {Assign(total, Constant(0, kind_))};
+    auto add_to_total = [&](ExprPtr term) {
+      return Assign(total,
+                    Binary(BinaryOp::kAdd, VarRef(total, scalar), term));
+    };
+    const OpKind op = producer_.op();
+    int64_t divisor = rows;
+    if (op == OpKind::kHalfMse || op == OpKind::kSigmoidCrossEntropy) {
+      statements.push_back(
+          Nest(shape, 1, [&](const std::vector<Var>& vars, int) {
+            const Position index = Coordinates(Indices(vars));
+            ExprPtr x = Value(a, index, 1);
+            ExprPtr y = Value(b, index, 1);
+            ExprPtr term;
+            if (op == OpKind::kHalfMse) {
+              ExprPtr difference = Binary(BinaryOp::kSub, x, y);
+              term = Binary(BinaryOp::kMul, difference, difference);
+            } else {
+              // max(s, 0) − s·y + log(1 + e^−|s|), std::max's NaN handling
+              // included.
+              ExprPtr zero = Constant(0, kind_);
+              ExprPtr positive_part =
+                  Select(Binary(BinaryOp::kLess, x, zero), zero, x);
+              term = Binary(
+                  BinaryOp::kAdd,
+                  Binary(BinaryOp::kSub, positive_part,
+                         Binary(BinaryOp::kMul, x, y)),
+                  Unary(UnaryOp::kLog1p,
+                        Unary(UnaryOp::kExp,
+                              Unary(UnaryOp::kNeg,
+                                    Unary(UnaryOp::kAbs, x)))));
+            }
+            return std::vector<StmtPtr>{add_to_total(term)};
+          }));
+      if (op == OpKind::kHalfMse) divisor = 2 * rows;
+    } else if (op == OpKind::kSoftmaxCrossEntropy) {
+      statements.push_back(Nest(
+          RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
+            const std::vector<ExprPtr> row = Indices(vars);
+            Var max = NewVar(kernel_);
+            Var sum = NewVar(kernel_);
+            Var log_sum = NewVar(kernel_);
+            std::vector<StmtPtr> row_statements = RowMax(a, row, max);
+            for (StmtPtr& s : RowExpSum(a, row, max, sum)) {
+              row_statements.push_back(std::move(s));
+            }
+            row_statements.push_back(Assign(
+                log_sum, Unary(UnaryOp::kLog, VarRef(sum, scalar))));
+            Var j = NewVar(kernel_);
+            ExprPtr log_p = Binary(
+                BinaryOp::kSub,
+                Binary(BinaryOp::kSub, Element(a, row, Index(j)),
+                       VarRef(max, scalar)),
+                VarRef(log_sum, scalar));
+            ExprPtr term = Unary(
+                UnaryOp::kNeg,
+                Binary(BinaryOp::kMul, Element(b, row, Index(j)), log_p));
+            row_statements.push_back(
+                For(j, 0, shape.back(), 1, {add_to_total(term)}));
+            return row_statements;
+          }));
+    } else if (op == OpKind::kAccuracy) {
+      statements.push_back(Nest(
+          RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
+            const std::vector<ExprPtr> row = Indices(vars);
+            Var predicted = NewVar(kernel_);
+            Var expected = NewVar(kernel_);
+            std::vector<StmtPtr> row_statements = RowArgmax(a, row, predicted);
+            for (StmtPtr& s : RowArgmax(b, row, expected)) {
+              row_statements.push_back(std::move(s));
+            }
+            row_statements.push_back(add_to_total(
+                ToFloat(Binary(BinaryOp::kEqual, VarRef(predicted, scalar),
+                               VarRef(expected, scalar)),
+                        kind_)));
+            return row_statements;
+          }));
+    } else {
+      return absl::UnimplementedError(
+          absl::StrCat("the JIT has no loop for ", OpName(op)));
+    }
+    ExprPtr mean =
+        Binary(BinaryOp::kDiv, VarRef(total, scalar),
+               Constant(static_cast<double>(divisor), kind_));
+    const Position index = Coordinates({});
+    statements.push_back(StoreRoot(index, RootValue(index, 1, mean)));
+    kernel_.body = Block(std::move(statements));
+    return absl::OkStatus();
+  }
+
+  // Statements that leave in `position` the first position of the row's
+  // largest element, as a float.
+  std::vector<StmtPtr> RowArgmax(Node input, const std::vector<ExprPtr>& row,
+                                 Var position) {
+    const ValueType scalar{kind_, 1};
+    Var best = NewVar(kernel_);
+    std::vector<StmtPtr> statements = {
+        Assign(best, Element(input, row, IndexConstant(0))),
+        Assign(position, Constant(0, kind_))};
+    const int64_t length = input.shape().back();
+    if (length > 1) {
+      Var j = NewVar(kernel_);
+      Var greater = NewVar(kernel_);
+      ExprPtr x = Element(input, row, Index(j));
+      ExprPtr is_greater = VarRef(greater, {ScalarKind::kBool, 1});
+      statements.push_back(For(
+          j, 1, length, 1,
+          {Assign(greater,
+                  Binary(BinaryOp::kGreater, x, VarRef(best, scalar))),
+           Assign(best, Select(is_greater, x, VarRef(best, scalar))),
+           Assign(position,
+                  Select(is_greater, IndexToFloat(Index(j), kind_),
+                         VarRef(position, scalar)))}));
+    }
+    return statements;
+  }
+
+  const FusionPlan& plan_;
+  const LoweringOptions& options_;
+  std::function<int(Node)> buffer_of_;
+  Kernel& kernel_;
+
+  Node root_;
+  Node producer_;
+  int target_ = -1;
+  ScalarKind kind_ = ScalarKind::kF32;
+  // Snapshots and update copies: the buffer copied, or -1 to fill in the
+  // root's constant.
+  bool copying_ = false;
+  int copy_source_ = -1;
+  // The producer's value at the index being stored.
+  ExprPtr producer_value_;
+};
+
+std::string KernelName(const KernelPlan& planned, int index) {
+  std::string name;
+  switch (planned.kind) {
+    case KernelPlan::Kind::kSnapshot:
+      name = "snapshot";
+      break;
+    case KernelPlan::Kind::kUpdateCopy:
+      name = "update_copy";
+      break;
+    case KernelPlan::Kind::kCompute:
+      name = std::string(OpName(planned.root.op()));
+      if (planned.producer.ok() && !(planned.producer == planned.root)) {
+        name = absl::StrCat(OpName(planned.producer.op()), "_", name);
+      }
+      if (planned.updates_in_place.ok()) absl::StrAppend(&name, "_update");
+      break;
+  }
+  return absl::StrCat("k", index, "_", name);
+}
+
+}  // namespace
+
+absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
+                                            const std::vector<Node>& outputs,
+                                            const FusionPlan& plan,
+                                            const LoweringOptions& options) {
+  LoweredProgram program;
+  program.loops.vector_math_library = options.vector_math_library;
+  absl::flat_hash_map<int, int> buffer_of_node;
+  absl::flat_hash_map<int, int> snapshot_of_node;
+
+  auto add_buffer = [&](Node node, BufferBinding binding, std::string name) {
+    program.loops.buffers.push_back(
+        {node.dtype(), NumElements(node.shape()), std::move(name)});
+    program.bindings.push_back(std::move(binding));
+    return static_cast<int>(program.bindings.size()) - 1;
+  };
+  // Leaves get their buffers on first use.
+  auto buffer_of = [&](Node node) -> int {
+    auto found = buffer_of_node.find(node.id());
+    if (found != buffer_of_node.end()) return found->second;
+    BufferBinding binding;
+    std::string name;
+    if (node.op() == OpKind::kConstant) {
+      binding.source = BufferBinding::Source::kConstant;
+      binding.constant = node.attributes().value;
+      name = absl::StrCat("constant %", node.id());
+    } else {
+      KILN_CHECK(node.op() == OpKind::kInput ||
+                 node.op() == OpKind::kParameter)
+          << "no buffer for %" << node.id() << " " << OpName(node.op());
+      binding.source = BufferBinding::Source::kFeed;
+      binding.feed_name = node.name();
+      name = node.name();
+    }
+    const int buffer = add_buffer(node, std::move(binding), std::move(name));
+    buffer_of_node[node.id()] = buffer;
+    return buffer;
+  };
+
+  const int num_kernels = static_cast<int>(plan.kernels.size());
+  for (int k = 0; k < num_kernels; ++k) {
+    const KernelPlan& planned = plan.kernels[k];
+    Node root = planned.root;
+    int target;
+    if (planned.kind == KernelPlan::Kind::kSnapshot) {
+      BufferBinding binding;
+      binding.first_kernel = k;
+      target = add_buffer(root, std::move(binding),
+                          absl::StrCat("snapshot of ", root.name()));
+      snapshot_of_node[root.id()] = target;
+    } else if (planned.updates_in_place.ok()) {
+      target = buffer_of(planned.updates_in_place);
+    } else {
+      BufferBinding binding;
+      binding.first_kernel = k;
+      target = add_buffer(root, std::move(binding),
+                          absl::StrCat("%", root.id(), " ",
+                                       OpName(root.op())));
+      buffer_of_node[root.id()] = target;
+    }
+
+    Kernel kernel;
+    kernel.name = KernelName(planned, k);
+    kernel.buffers_written = {target};
+    // An update copy reads the value's buffer, or its snapshot.
+    auto kernel_buffer_of = [&](Node node) -> int {
+      if (planned.kind == KernelPlan::Kind::kUpdateCopy && node == root) {
+        auto snapshot = snapshot_of_node.find(node.id());
+        if (snapshot != snapshot_of_node.end()) return snapshot->second;
+      }
+      return buffer_of(node);
+    };
+    KernelLowering lowering(plan, options, kernel_buffer_of, kernel);
+    KILN_RETURN_IF_ERROR(lowering.Lower(planned, target));
+    for (int read : kernel.buffers_read) {
+      BufferBinding& binding = program.bindings[read];
+      binding.last_kernel = std::max(binding.last_kernel, k);
+    }
+    program.loops.kernels.push_back(std::move(kernel));
+  }
+
+  for (const Node& output : outputs) {
+    int buffer;
+    if (IsBufferLeaf(output.op())) {
+      buffer = buffer_of(output);
+    } else {
+      auto found = buffer_of_node.find(output.id());
+      KILN_CHECK(found != buffer_of_node.end())
+          << "output %" << output.id() << " has no buffer";
+      buffer = found->second;
+    }
+    // Outputs stay alive to the end, where the executor copies them out.
+    program.bindings[buffer].last_kernel = num_kernels;
+    program.outputs.push_back({buffer, output.shape(), output.dtype()});
+  }
+  return program;
+}
+
+}  // namespace kiln::jit

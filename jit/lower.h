@@ -1,0 +1,89 @@
+// Lowering: turns a fusion plan into a LoopProgram, one kernel per planned
+// kernel, and says where each buffer of the program comes from.
+//
+// Every buffer is a feed (an input or parameter, read from the caller's
+// tensor), a constant baked into the program, or a slice of one arena that
+// memory planning lays out. Kernels follow the reference kernels' arithmetic
+// exactly: each sum accumulates in the tensor's type and in the reference
+// order, and vectors only ever run across independent elements. Compiled
+// code therefore gives the interpreter's bits for the same graph; only the
+// graph passes that the JIT runs first change any rounding.
+//
+// How each kind of kernel loops:
+//   elementwise  one flat loop, or a nest over the result's dimensions when
+//                broadcasts, transposes or one-hots need the coordinates;
+//                vectors along the last dimension, a scalar tail after them.
+//   matmul       i-p-j order per element, register-blocked: 4 rows × up to
+//                4 vectors of accumulators (2 without AVX-512), the right
+//                operand's panel reused across all row blocks, then the
+//                epilogue on the registers.
+//   reduction    a nest over the kept dimensions with the reduced axis
+//                innermost, vectorised across the inner dimension.
+//   row-wise     per row: max, then the sum of exponentials, then values.
+//   loss         row-major sums of the per-element terms, one scalar.
+//
+//   FusionPlan plan = PlanFusion(graph, outputs, updates);
+//   absl::StatusOr<LoweredProgram> lowered =
+//       LowerToLoops(graph, outputs, plan, {.vector_bytes = 64});
+
+#ifndef KILN_JIT_LOWER_H_
+#define KILN_JIT_LOWER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ad/graph.h"
+#include "jit/fusion.h"
+#include "jit/loop_ir.h"
+#include "ops/tensor.h"
+
+namespace kiln::jit {
+
+// Where the executor finds buffer b of the table before each run.
+struct BufferBinding {
+  enum class Source { kFeed, kConstant, kArena };
+  Source source = Source::kArena;
+  // kFeed: the input or parameter's name.
+  std::string feed_name;
+  // kConstant: the value.
+  std::shared_ptr<const Tensor> constant;
+  // kArena: the kernels that write it first and read it last, by index;
+  // memory planning fills in the offset.
+  int first_kernel = 0;
+  int last_kernel = 0;
+  int64_t arena_offset = 0;
+};
+
+struct LoweredOutput {
+  int buffer = -1;
+  Shape shape;
+  DType dtype = DType::kF32;
+};
+
+struct LoweredProgram {
+  LoopProgram loops;
+  // Parallel to loops.buffers.
+  std::vector<BufferBinding> bindings;
+  // One per output given to LowerToLoops, in order.
+  std::vector<LoweredOutput> outputs;
+};
+
+struct LoweringOptions {
+  // The widest vector register: 64 bytes for AVX-512.
+  int vector_bytes = 64;
+  // See LoopProgram::vector_math_library.
+  bool vector_math_library = false;
+};
+
+// Lowers `plan`, made by PlanFusion for `graph` and `outputs`. Fails with
+// kUnimplemented for a graph the loops cannot express, naming the op.
+absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
+                                            const std::vector<Node>& outputs,
+                                            const FusionPlan& plan,
+                                            const LoweringOptions& options);
+
+}  // namespace kiln::jit
+
+#endif  // KILN_JIT_LOWER_H_
