@@ -1,0 +1,220 @@
+// The JIT executor's contract beyond its numbers: caches, dumps, feed
+// errors and parameter updates, as users and tools see them.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ad/builder.h"
+#include "ad/executor.h"
+#include "ad/interpreter.h"
+#include "gtest/gtest.h"
+#include "jit/jit_executor.h"
+
+namespace kiln::jit {
+namespace {
+
+std::filesystem::path ScratchDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::filesystem::path dir =
+      std::filesystem::path(tmp != nullptr ? tmp : "/tmp") / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// y = tanh(x·w + b), a small graph with a product, a broadcast and an
+// activation.
+struct SmallModel {
+  Graph graph;
+  Node x, w, b, y;
+
+  SmallModel() {
+    x = graph.Input("x", {4, 3}, DType::kF64);
+    w = graph.Parameter("w", {3, 5}, DType::kF64);
+    b = graph.Parameter("b", {5}, DType::kF64);
+    y = Tanh(MatMul(x, w) + b);
+  }
+
+  FeedMap Feeds() const {
+    FeedMap feeds;
+    feeds["x"] = Tensor::Full(DType::kF64, {4, 3}, 0.5);
+    feeds["w"] = Tensor::Full(DType::kF64, {3, 5}, -0.25);
+    feeds["b"] = Tensor::Full(DType::kF64, {5}, 0.125);
+    return feeds;
+  }
+};
+
+JitOptions Options(const std::string& cache_dir, bool memory_cache) {
+  JitOptions options;
+  options.cache_dir = cache_dir;
+  options.use_memory_cache = memory_cache;
+  return options;
+}
+
+// Code is shared while some program still uses it, and unloaded after.
+TEST(JitExecutorTest, SecondCompileInProcessSharesLiveCode) {
+  SmallModel model;
+  JitExecutor jit(Options("", true));
+  absl::StatusOr<std::unique_ptr<Program>> first =
+      jit.Compile(model.graph, {model.y});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(jit.last_report().code_from_memory_cache);
+  absl::StatusOr<std::unique_ptr<Program>> again =
+      jit.Compile(model.graph, {model.y});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(jit.last_report().code_from_memory_cache);
+
+  first->reset();
+  again->reset();
+  ASSERT_TRUE(jit.Compile(model.graph, {model.y}).ok());
+  EXPECT_FALSE(jit.last_report().code_from_memory_cache);
+}
+
+TEST(JitExecutorTest, SecondExecutorLoadsFromDiskCache) {
+  const std::string cache = ScratchDir("disk_cache").string();
+  SmallModel model;
+  JitExecutor first(Options(cache, false));
+  absl::StatusOr<std::unique_ptr<Program>> compiled =
+      first.Compile(model.graph, {model.y});
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_FALSE(first.last_report().code_from_disk_cache);
+  EXPECT_TRUE(std::filesystem::exists(
+      std::filesystem::path(cache) /
+      (first.last_report().fingerprint + ".o")))
+      << "cache entries are named by fingerprint";
+
+  JitExecutor second(Options(cache, false));
+  absl::StatusOr<std::unique_ptr<Program>> loaded =
+      second.Compile(model.graph, {model.y});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(second.last_report().code_from_disk_cache);
+  EXPECT_EQ(second.last_report().fingerprint,
+            first.last_report().fingerprint);
+
+  absl::StatusOr<std::vector<Tensor>> a = (*compiled)->Run(model.Feeds());
+  absl::StatusOr<std::vector<Tensor>> b = (*loaded)->Run(model.Feeds());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)[0].ToDoubles(), (*b)[0].ToDoubles());
+}
+
+TEST(JitExecutorTest, DifferentShapesGetDifferentFingerprints) {
+  SmallModel model;
+  JitExecutor jit(Options("", false));
+  ASSERT_TRUE(jit.Compile(model.graph, {model.y}).ok());
+  const std::string first = jit.last_report().fingerprint;
+  Graph other;
+  Node x = other.Input("x", {6, 3}, DType::kF64);
+  Node w = other.Parameter("w", {3, 5}, DType::kF64);
+  Node b = other.Parameter("b", {5}, DType::kF64);
+  ASSERT_TRUE(jit.Compile(other, {Tanh(MatMul(x, w) + b)}).ok());
+  EXPECT_NE(jit.last_report().fingerprint, first);
+}
+
+TEST(JitExecutorTest, DumpsEveryStage) {
+  const std::filesystem::path dir = ScratchDir("dumps");
+  SmallModel model;
+  JitOptions options = Options("", false);
+  absl::StatusOr<DumpOptions> dump = ParseDumpOptions("all");
+  ASSERT_TRUE(dump.ok());
+  options.dump = *dump;
+  options.dump_dir = dir.string();
+  JitExecutor jit(options);
+  ASSERT_TRUE(jit.Compile(model.graph, {model.y}).ok());
+
+  std::vector<std::filesystem::path> programs;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    programs.push_back(entry.path());
+  }
+  ASSERT_EQ(programs.size(), 1u);
+  const std::filesystem::path program = programs[0];
+  EXPECT_NE(ReadFile(program / "graph.txt").find("# fusion plan"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(program / "graph.txt").find("matmul"), std::string::npos);
+  EXPECT_NE(ReadFile(program / "kernels.txt").find("kernel k0_matmul_tanh"),
+            std::string::npos)
+      << ReadFile(program / "kernels.txt");
+  EXPECT_NE(ReadFile(program / "ir_before.ll").find("define"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(program / "ir_after.ll").find("define"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(program / "program.s").find("_entry"), std::string::npos);
+}
+
+TEST(JitExecutorTest, RejectsAnUnknownDump) {
+  absl::StatusOr<DumpOptions> dump = ParseDumpOptions("graph,assembly");
+  ASSERT_FALSE(dump.ok());
+  EXPECT_EQ(dump.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(dump.status().message().find("'assembly'"), std::string::npos)
+      << dump.status();
+}
+
+// Bad feeds get the interpreter's statuses, word for word.
+TEST(JitExecutorTest, RejectsBadFeedsLikeTheInterpreter) {
+  SmallModel model;
+  JitExecutor jit(Options("", true));
+  Interpreter interpreter;
+  absl::StatusOr<std::unique_ptr<Program>> compiled =
+      jit.Compile(model.graph, {model.y});
+  absl::StatusOr<std::unique_ptr<Program>> interpreted =
+      interpreter.Compile(model.graph, {model.y});
+  ASSERT_TRUE(compiled.ok() && interpreted.ok());
+
+  std::vector<FeedMap> bad(4, model.Feeds());
+  bad[0]["z"] = Tensor::Full(DType::kF64, {1}, 0);          // unknown name
+  bad[1].erase("w");                                         // missing feed
+  bad[2]["x"] = Tensor::Full(DType::kF64, {3, 4}, 0);       // wrong shape
+  bad[3]["b"] = Tensor::Full(DType::kF32, {5}, 0);          // wrong dtype
+  for (const FeedMap& feeds : bad) {
+    absl::StatusOr<std::vector<Tensor>> a = (*compiled)->Run(feeds);
+    absl::StatusOr<std::vector<Tensor>> b = (*interpreted)->Run(feeds);
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.status(), b.status());
+  }
+}
+
+// Updates see the values from before the run, even when one parameter's
+// new value is another parameter, and outputs that are parameters show
+// their old values.
+TEST(JitExecutorTest, UpdatesReadValuesFromBeforeTheRun) {
+  Graph graph;
+  Node a = graph.Parameter("a", {3}, DType::kF64);
+  Node b = graph.Parameter("b", {3}, DType::kF64);
+  const std::vector<ParameterUpdate> swap = {{a, b}, {b, a + 1.0}};
+  for (bool use_jit : {false, true}) {
+    std::unique_ptr<Executor> executor;
+    if (use_jit) {
+      executor = std::make_unique<JitExecutor>(Options("", false));
+    } else {
+      executor = std::make_unique<Interpreter>();
+    }
+    absl::StatusOr<std::unique_ptr<Program>> program =
+        executor->Compile(graph, {a}, swap);
+    ASSERT_TRUE(program.ok()) << program.status();
+    FeedMap feeds;
+    feeds["a"] = Tensor::FromValues<double>({3}, {1, 2, 3});
+    feeds["b"] = Tensor::FromValues<double>({3}, {10, 20, 30});
+    std::vector<Tensor> outputs;
+    ASSERT_TRUE((*program)->Run(feeds, outputs).ok());
+    EXPECT_EQ(outputs[0].ToDoubles(), (std::vector<double>{1, 2, 3}))
+        << executor->name();
+    EXPECT_EQ(feeds["a"].ToDoubles(), (std::vector<double>{10, 20, 30}))
+        << executor->name();
+    EXPECT_EQ(feeds["b"].ToDoubles(), (std::vector<double>{2, 3, 4}))
+        << executor->name();
+  }
+}
+
+}  // namespace
+}  // namespace kiln::jit
