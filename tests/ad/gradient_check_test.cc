@@ -56,10 +56,6 @@ const Domain kDistribution{0, 1, {}, 0, /*distribution=*/true};
 // Between integers, where one-hot is locally constant.
 const Domain kFractional{0.2, 0.8};
 
-Node Only(const std::vector<Node>& x, Node (*op)(Node, Location)) {
-  return op(x[0], Location::current());
-}
-
 std::vector<GradientCase> AllCases() {
   using In = const std::vector<Node>&;
   return {

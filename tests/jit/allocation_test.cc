@@ -36,6 +36,11 @@ void* CountedAllocate(std::size_t size, std::size_t alignment) {
 
 }  // namespace
 
+// GCC pairs the replaced operator new with std::free below and warns of a
+// mismatch it cannot see through: every form of new here allocates with
+// malloc or aligned_alloc, so free is the right release for all of them.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t size) {
   if (void* memory = CountedAllocate(size, 0)) return memory;
   throw std::bad_alloc();
