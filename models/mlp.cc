@@ -1,5 +1,7 @@
 #include "models/mlp.h"
 
+#include <charconv>
+
 #include "absl/strings/str_cat.h"
 #include "ad/autodiff.h"
 #include "ad/builder.h"
@@ -56,6 +58,36 @@ absl::string_view ActivationName(Activation activation) {
     if (value == activation) return name;
   }
   KILN_UNREACHABLE("invalid activation");
+}
+
+absl::string_view OutputHeadName(OutputHead head) {
+  switch (head) {
+    case OutputHead::kSoftmaxCrossEntropy:
+      return "softmax_cross_entropy";
+    case OutputHead::kSigmoidCrossEntropy:
+      return "sigmoid_cross_entropy";
+    case OutputHead::kIdentityMse:
+      return "identity_mse";
+  }
+  KILN_UNREACHABLE("invalid output head");
+}
+
+std::string ArchitectureString(const MlpSpec& spec) {
+  std::string text = absl::StrCat(spec.inputs);
+  for (const HiddenLayer& layer : spec.hidden) {
+    absl::StrAppend(&text, "-", layer.width, ":",
+                    ActivationName(layer.activation));
+    if (layer.activation == Activation::kLeakyRelu) {
+      // The shortest decimal that reads back to the same double.
+      char gamma[32];
+      const auto written =
+          std::to_chars(gamma, gamma + sizeof(gamma), spec.leaky_gamma);
+      absl::StrAppend(&text, "(", absl::string_view(gamma, written.ptr - gamma),
+                      ")");
+    }
+  }
+  absl::StrAppend(&text, "-", spec.outputs, ":", OutputHeadName(spec.head));
+  return text;
 }
 
 absl::StatusOr<Activation> ParseActivation(absl::string_view name) {

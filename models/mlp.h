@@ -52,6 +52,16 @@ struct MlpSpec {
   double leaky_gamma = 0.01;
 };
 
+// "softmax_cross_entropy", "sigmoid_cross_entropy" or "identity_mse".
+absl::string_view OutputHeadName(OutputHead head);
+
+// The layer sizes, activations and head in one line, the form checkpoints
+// record: "784-200:sigmoid-100:tanh-10:softmax_cross_entropy". A leaky relu
+// layer carries its slope, "200:leaky_relu(0.01)", written so that it reads
+// back to the same double. Two specs have the same string exactly when they
+// build the same function of the same parameters.
+std::string ArchitectureString(const MlpSpec& spec);
+
 // One trainable tensor of an MLP.
 struct ParameterInfo {
   std::string name;

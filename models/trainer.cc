@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "models/checkpoint/mlp_checkpoint.h"
 #include "ops/base/status_macros.h"
 
 namespace kiln {
@@ -71,7 +73,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
     const TrainerConfig& config, const TrainingData& data,
     Executor& executor) {
   KILN_RETURN_IF_ERROR(ValidateConfig(config, data));
-  std::unique_ptr<Trainer> trainer(new Trainer(config, data));
+  std::unique_ptr<Trainer> trainer(new Trainer(config, data, executor));
   KILN_RETURN_IF_ERROR(trainer->Compile(executor));
   KILN_RETURN_IF_ERROR(trainer->InitializeParameters());
   trainer->SliceBatches();
@@ -164,15 +166,77 @@ absl::StatusOr<double> Trainer::TestAccuracy() {
   return static_cast<double>(CountOf(outputs[0].At(0), rows)) / rows;
 }
 
-absl::Status Trainer::Train(
-    const std::function<void(const EpochMetrics&)>& on_evaluation) {
-  for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+absl::Status Trainer::Train(const EpochCallback& on_evaluation,
+                            const EpochCallback& on_epoch) {
+  const int64_t end = epochs_completed_ + config_.epochs;
+  while (epochs_completed_ < end) {
+    const int epoch = static_cast<int>(epochs_completed_);
     KILN_ASSIGN_OR_RETURN(EpochMetrics metrics, RunEpoch(epoch));
-    if (epoch % config_.eval_every == 0 || epoch == config_.epochs - 1) {
+    ++epochs_completed_;
+    if (epoch % config_.eval_every == 0 || epochs_completed_ == end) {
       KILN_ASSIGN_OR_RETURN(metrics.test_accuracy, TestAccuracy());
       on_evaluation(metrics);
     }
+    if (on_epoch) on_epoch(metrics);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EpochMetrics> Trainer::Evaluate() {
+  const int64_t rows = data_.train_inputs.shape()[0];
+  if (evaluate_train_ == nullptr) {
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<Mlp> model,
+                          Mlp::Build(config_.spec, rows, config_.dtype));
+    KILN_ASSIGN_OR_RETURN(
+        evaluate_train_,
+        executor_.Compile(model->graph(), {model->loss(), model->accuracy()}));
+  }
+  FeedMap feeds = parameters();
+  feeds["x"] = data_.train_inputs;
+  feeds["y"] = data_.train_targets;
+  KILN_ASSIGN_OR_RETURN(std::vector<Tensor> outputs,
+                        evaluate_train_->Run(feeds));
+  EpochMetrics metrics;
+  metrics.epoch = static_cast<int>(epochs_completed_);
+  metrics.loss = outputs[0].At(0) * rows;
+  metrics.train_accuracy =
+      static_cast<double>(CountOf(outputs[1].At(0), rows)) / rows;
+  KILN_ASSIGN_OR_RETURN(metrics.test_accuracy, TestAccuracy());
+  return metrics;
+}
+
+absl::Status Trainer::SaveCheckpoint(const std::string& path) const {
+  MlpCheckpoint checkpoint;
+  checkpoint.parameters = parameters();
+  checkpoint.epochs_completed = epochs_completed_;
+  std::vector<std::string> init;
+  for (const InitScheme& scheme : config_.init) {
+    init.push_back(scheme.ToString());
+  }
+  checkpoint.notes = {
+      {"learning_rate", absl::StrCat(config_.learning_rate)},
+      {"batch", absl::StrCat(config_.batch)},
+      {"seed", absl::StrCat(config_.seed)},
+      {"init", absl::StrJoin(init, ",")},
+      {"train_samples", absl::StrCat(data_.train_inputs.shape()[0])},
+  };
+  if (config_.clip_min.has_value()) {
+    checkpoint.notes["clip_min"] = absl::StrCat(*config_.clip_min);
+  }
+  return SaveMlpCheckpoint(path, config_.spec, config_.dtype, checkpoint);
+}
+
+absl::Status Trainer::LoadCheckpoint(const std::string& path) {
+  KILN_ASSIGN_OR_RETURN(MlpCheckpoint checkpoint,
+                        LoadMlpCheckpoint(path, config_.spec, config_.dtype));
+  if (checkpoint.epochs_completed > (int64_t{1} << 30)) {
+    return Invalid(path, ": epochs_completed ", checkpoint.epochs_completed,
+                   " is beyond what the trainer counts");
+  }
+  for (auto& [name, tensor] : checkpoint.parameters) {
+    feeds_[name] = std::move(tensor);
+  }
+  epochs_completed_ = checkpoint.epochs_completed;
   return absl::OkStatus();
 }
 

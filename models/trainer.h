@@ -12,6 +12,18 @@
 //   absl::Status done = (*trainer)->Train([](const EpochMetrics& m) {
 //     std::printf("%d %.3f\n", m.epoch, m.loss);
 //   });
+//
+// Checkpoints. SaveCheckpoint writes the parameters and the number of epochs
+// completed to a safetensors file (models/checkpoint/mlp_checkpoint.h), and
+// LoadCheckpoint puts them back, so that training resumes where it stopped:
+// since the loop has no other state (no shuffling, no momentum), N epochs,
+// a save, a load and M more epochs give bit for bit the metrics of N + M
+// epochs straight. Epoch numbers count from the first epoch of the saved
+// run, and Train always runs `config.epochs` more.
+//
+//   KILN_RETURN_IF_ERROR(trainer->LoadCheckpoint("model.safetensors"));
+//   KILN_RETURN_IF_ERROR(trainer->Train(print_row));
+//   KILN_RETURN_IF_ERROR(trainer->SaveCheckpoint("model.safetensors"));
 
 #ifndef KILN_MODELS_TRAINER_H_
 #define KILN_MODELS_TRAINER_H_
@@ -19,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,17 +71,39 @@ struct EpochMetrics {
 
 class Trainer {
  public:
+  using EpochCallback = std::function<void(const EpochMetrics&)>;
+
   // Checks the configuration against the data (batch size, shapes, dtypes,
   // one init scheme per weight), draws the initial weights and compiles the
-  // step and evaluation programs on `executor`. The data must outlive the
-  // trainer.
+  // step and evaluation programs on `executor`. The data and the executor
+  // must outlive the trainer.
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(
       const TrainerConfig& config, const TrainingData& data,
       Executor& executor);
 
-  // Runs every epoch, calling `on_evaluation` after each evaluated epoch.
-  absl::Status Train(
-      const std::function<void(const EpochMetrics&)>& on_evaluation);
+  // Runs `config.epochs` more epochs, calling `on_evaluation` after each
+  // evaluated epoch and `on_epoch`, if given, after every epoch (its test
+  // accuracy is 0 on epochs that were not evaluated).
+  absl::Status Train(const EpochCallback& on_evaluation,
+                     const EpochCallback& on_epoch = nullptr);
+
+  // The current parameters measured without training: the summed loss and
+  // the accuracy over the whole training set from one forward pass, and the
+  // test accuracy. `epoch` is the number of epochs completed.
+  absl::StatusOr<EpochMetrics> Evaluate();
+
+  // Writes the parameters, the architecture, the dtype, the epochs
+  // completed and the training settings to `path`, atomically: a file
+  // already there is replaced whole or, on error, left as it was.
+  absl::Status SaveCheckpoint(const std::string& path) const;
+
+  // Replaces the parameters with the checkpoint's and continues the epoch
+  // count from it. The checkpoint must be of this trainer's architecture and
+  // dtype; on any error the trainer is unchanged.
+  absl::Status LoadCheckpoint(const std::string& path);
+
+  // Epochs trained so far, counting those of a loaded checkpoint.
+  int64_t epochs_completed() const { return epochs_completed_; }
 
   // The current parameters by name.
   FeedMap parameters() const;
@@ -77,8 +112,9 @@ class Trainer {
   absl::StatusOr<double> TestAccuracy();
 
  private:
-  Trainer(const TrainerConfig& config, const TrainingData& data)
-      : config_(config), data_(data) {}
+  Trainer(const TrainerConfig& config, const TrainingData& data,
+          Executor& executor)
+      : config_(config), data_(data), executor_(executor) {}
   absl::Status Compile(Executor& executor);
   absl::Status InitializeParameters();
   void SliceBatches();
@@ -86,8 +122,12 @@ class Trainer {
 
   TrainerConfig config_;
   const TrainingData& data_;
+  Executor& executor_;
   std::unique_ptr<Mlp> step_model_, eval_model_;
   std::unique_ptr<Program> step_, evaluate_;
+  // Compiled on the first Evaluate: loss and accuracy over the training set.
+  std::unique_ptr<Program> evaluate_train_;
+  int64_t epochs_completed_ = 0;
   // The parameters, and during a step also the batch as "x" and "y".
   FeedMap feeds_;
   std::vector<Tensor> batch_inputs_, batch_targets_;
