@@ -18,6 +18,7 @@
 #include "ad/passes/printer.h"
 #include "jit/engine.h"
 #include "jit/fusion.h"
+#include "jit/fusion_dot.h"
 #include "jit/lower.h"
 #include "jit/memory_plan.h"
 #include "ops/base/status_macros.h"
@@ -278,9 +279,10 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   KILN_RETURN_IF_ERROR(copy.status());
   for (const Node& node : copied) copy.AddOutput(node);
 
-  std::string graph_dump;
+  std::string graph_dump, given_dot;
   if (options_.dump.graph) {
     absl::StrAppend(&graph_dump, "# as given\n", GraphToText(copy));
+    given_dot = GraphToDot(copy);
   }
   RunPasses(copy, [&](absl::string_view pass, int round, Graph& changed) {
     if (options_.dump.graph) {
@@ -379,6 +381,9 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
       absl::StrAppend(&graph_dump, "\n# fusion plan\n",
                       FusionPlanToString(copy, plan));
       KILN_RETURN_IF_ERROR(WriteFile(dir / "graph.txt", graph_dump));
+      KILN_RETURN_IF_ERROR(WriteFile(dir / "graph.dot", given_dot));
+      KILN_RETURN_IF_ERROR(
+          WriteFile(dir / "fused.dot", FusedGraphToDot(copy, plan)));
     }
     if (options_.dump.kernels) {
       std::string text;

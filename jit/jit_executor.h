@@ -20,7 +20,9 @@
 // KILN_DUMP, a comma list of graph, kernels, ir and asm, or "all") writes,
 // for each compiled program, into <dump_dir>/<program>/:
 //   graph     graph.txt: the graph as given, then after every pass that
-//             changed it, then the fusion plan;
+//             changed it, then the fusion plan; graph.dot, the graph as
+//             given, and fused.dot, after the passes with each kernel's
+//             nodes boxed (jit/fusion_dot.h), for Graphviz;
 //   kernels   kernels.txt: the loop IR of every kernel, and the arena plan;
 //   ir        ir_before.ll and ir_after.ll: LLVM IR before and after O3;
 //   asm       program.s: the host assembly.

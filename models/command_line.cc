@@ -1,9 +1,15 @@
 #include "models/command_line.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "ops/base/check.h"
 
 namespace kiln {
@@ -12,6 +18,7 @@ CommandLine::CommandLine(std::vector<FlagSpec> flags)
     : flags_(std::move(flags)) {
   for (const FlagSpec& flag : flags_) {
     values_[flag.name] = flag.default_value;
+    if (flag.boolean) boolean_.insert(flag.name);
   }
 }
 
@@ -34,7 +41,9 @@ absl::Status CommandLine::Parse(int argc, const char* const* argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, "; see --help"));
     }
-    if (equals == absl::string_view::npos) {
+    const bool plain_boolean =
+        equals == absl::string_view::npos && boolean_.contains(name);
+    if (equals == absl::string_view::npos && !plain_boolean) {
       return absl::InvalidArgumentError(
           absl::StrCat("flag --", name, " needs a value: --", name, "=..."));
     }
@@ -42,7 +51,8 @@ absl::Status CommandLine::Parse(int argc, const char* const* argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("flag --", name, " is given twice"));
     }
-    value->second = std::string(argument.substr(equals + 1));
+    value->second =
+        plain_boolean ? "true" : std::string(argument.substr(equals + 1));
   }
   return absl::OkStatus();
 }
@@ -81,6 +91,13 @@ absl::StatusOr<int64_t> CommandLine::GetInt(absl::string_view name) const {
   return value;
 }
 
+absl::StatusOr<bool> CommandLine::GetBool(absl::string_view name) const {
+  if (Get(name) == "true") return true;
+  if (Get(name) == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name, "=", Get(name), " is not true or false"));
+}
+
 std::string CommandLine::Usage() const {
   std::string usage;
   for (const FlagSpec& flag : flags_) {
@@ -88,6 +105,16 @@ std::string CommandLine::Usage() const {
                           flag.default_value, flag.help);
   }
   return usage;
+}
+
+absl::Status EnterBuildWorkingDirectory() {
+  const char* directory = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (directory == nullptr || *directory == '\0') return absl::OkStatus();
+  if (::chdir(directory) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot enter ", directory, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace kiln

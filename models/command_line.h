@@ -1,8 +1,9 @@
 // A small command-line parser for Kiln's tools.
 //
 // Flags are declared in one table with their defaults and help text, and
-// given as --name=value. Unknown flags, positional arguments and a flag
-// given twice are errors. --help prints the table.
+// given as --name=value. A boolean flag may also be given as plain --name,
+// meaning --name=true. Unknown flags, positional arguments and a flag given
+// twice are errors. --help prints the table.
 //
 //   CommandLine flags({{"epochs", "2000", "number of epochs"}});
 //   absl::Status parsed = flags.Parse(argc, argv);
@@ -25,6 +26,8 @@ struct FlagSpec {
   std::string name;
   std::string default_value;
   std::string help;
+  // Whether the flag takes "true" or "false", and plain --name means true.
+  bool boolean = false;
 };
 
 class CommandLine {
@@ -50,6 +53,7 @@ class CommandLine {
   // Typed views of Get(name), failing with a message naming the flag.
   absl::StatusOr<double> GetDouble(absl::string_view name) const;
   absl::StatusOr<int64_t> GetInt(absl::string_view name) const;
+  absl::StatusOr<bool> GetBool(absl::string_view name) const;
 
   // The table as "--name=default  help" lines.
   std::string Usage() const;
@@ -58,8 +62,16 @@ class CommandLine {
   std::vector<FlagSpec> flags_;
   std::map<std::string, std::string, std::less<>> values_;
   std::set<std::string, std::less<>> explicitly_set_;
+  std::set<std::string, std::less<>> boolean_;
   bool help_requested_ = false;
 };
+
+// Makes the directory the user ran `bazel run` from the working directory,
+// so that relative paths in flags (--save=model.safetensors) mean what they
+// say; `bazel run` itself starts programs in their runfiles tree. Does
+// nothing outside `bazel run`. Fails with the directory's name if it cannot
+// be entered.
+absl::Status EnterBuildWorkingDirectory();
 
 }  // namespace kiln
 

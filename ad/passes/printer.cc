@@ -130,6 +130,28 @@ std::string DotNode(Node node, bool is_output) {
                       is_output ? ", peripheries=2" : "", "];\n");
 }
 
+// Graphviz puts a node in the cluster subgraph that names it, so each
+// cluster only lists its members; the nodes were declared above.
+std::string DotClusters(const std::vector<int>& order,
+                        const std::vector<DotCluster>& clusters) {
+  absl::flat_hash_set<int> live(order.begin(), order.end());
+  absl::flat_hash_set<int> placed;
+  std::string dot;
+  for (size_t c = 0; c < clusters.size(); ++c) {
+    std::string members;
+    for (int id : clusters[c].node_ids) {
+      if (!live.contains(id) || !placed.insert(id).second) continue;
+      absl::StrAppend(&members, " n", id, ";");
+    }
+    if (members.empty()) continue;
+    absl::StrAppend(&dot, "  subgraph cluster_", c, " {\n    label=\"",
+                    DotEscape(clusters[c].label),
+                    "\"; style=\"rounded,dashed\"; color=\"#888888\";\n   ",
+                    members, "\n  }\n");
+  }
+  return dot;
+}
+
 }  // namespace
 
 std::string GraphToText(Graph& graph) {
@@ -162,7 +184,9 @@ std::string ExpressionString(Node node) {
   return absl::StrCat(OpLabel(node), "(", absl::StrJoin(inputs, ", "), ")");
 }
 
-std::string GraphToDot(Graph& graph) {
+std::string GraphToDot(Graph& graph) { return GraphToDot(graph, {}); }
+
+std::string GraphToDot(Graph& graph, const std::vector<DotCluster>& clusters) {
   absl::flat_hash_set<int> outputs;
   for (const Node& output : graph.Outputs()) outputs.insert(output.id());
 
@@ -171,6 +195,7 @@ std::string GraphToDot(Graph& graph) {
   for (int id : order) {
     absl::StrAppend(&dot, DotNode(graph.node(id), outputs.contains(id)));
   }
+  absl::StrAppend(&dot, DotClusters(order, clusters));
   for (int id : order) {
     Node node = graph.node(id);
     for (int i = 0; i < node.num_inputs(); ++i) {

@@ -27,12 +27,16 @@
 //
 // GraphToDot writes a Graphviz digraph of the live nodes: boxes for leaves
 // (inputs blue, parameters green, constants grey), ellipses for ops, and a
-// double border on the graph's outputs.
+// double border on the graph's outputs. Clusters draw groups of nodes inside
+// labelled boxes, such as the nodes that one fused kernel computes:
+//
+//   std::string dot = GraphToDot(graph, {{"kernel 0: matmul", {3, 4, 5}}});
 
 #ifndef KILN_AD_PASSES_PRINTER_H_
 #define KILN_AD_PASSES_PRINTER_H_
 
 #include <string>
+#include <vector>
 
 #include "ad/graph.h"
 
@@ -44,8 +48,19 @@ std::string GraphToText(Graph& graph);
 // The expression `node` computes, as one nested term. `node` must be valid.
 std::string ExpressionString(Node node);
 
+// A labelled group of nodes, by id, for GraphToDot.
+struct DotCluster {
+  std::string label;
+  std::vector<int> node_ids;
+};
+
 // The live nodes and their edges as a Graphviz digraph.
 std::string GraphToDot(Graph& graph);
+
+// The same, with each cluster's live nodes drawn inside a box labelled with
+// the cluster's label. A node listed in several clusters is drawn in the
+// first; ids that are not live nodes are ignored.
+std::string GraphToDot(Graph& graph, const std::vector<DotCluster>& clusters);
 
 }  // namespace kiln
 

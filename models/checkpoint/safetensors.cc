@@ -164,17 +164,21 @@ absl::Status ParseMetadata(const JsonValue& value, absl::string_view source,
 // that no byte of the file is unaccounted for and no two tensors share one.
 absl::Status CheckTiling(std::vector<HeaderEntry>& entries, uint64_t data_bytes,
                          absl::string_view source) {
-  std::sort(entries.begin(), entries.end(),
-            [](const HeaderEntry& a, const HeaderEntry& b) {
-              return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
-            });
-  uint64_t covered = 0;
+  // A range outside the file is the clearest diagnosis of a truncated or
+  // corrupt file, so it is looked for before gaps and overlaps.
   for (const HeaderEntry& entry : entries) {
     if (entry.end > data_bytes) {
       return Invalid(source, "tensor \"", entry.name, "\": data_offsets [",
                      entry.begin, ", ", entry.end, "] leave the file, whose ",
                      "data section is ", data_bytes, " bytes");
     }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const HeaderEntry& a, const HeaderEntry& b) {
+              return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+            });
+  uint64_t covered = 0;
+  for (const HeaderEntry& entry : entries) {
     if (entry.begin != covered) {
       return Invalid(source, "tensor \"", entry.name, "\": data_offsets [",
                      entry.begin, ", ", entry.end, "] ",

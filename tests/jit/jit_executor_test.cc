@@ -150,6 +150,14 @@ TEST(JitExecutorTest, DumpsEveryStage) {
   EXPECT_NE(ReadFile(program / "ir_after.ll").find("define"),
             std::string::npos);
   EXPECT_NE(ReadFile(program / "program.s").find("_entry"), std::string::npos);
+  EXPECT_NE(ReadFile(program / "graph.dot").find("digraph kiln"),
+            std::string::npos);
+  // The fused graph boxes the one kernel's nodes under its name.
+  const std::string fused = ReadFile(program / "fused.dot");
+  EXPECT_NE(fused.find("subgraph cluster_0 {\n"
+                       "    label=\"k0: matmul \u2192 tanh\""),
+            std::string::npos)
+      << fused;
 }
 
 TEST(JitExecutorTest, RejectsAnUnknownDump) {

@@ -45,6 +45,10 @@ expect_refusal "--epochs=ten is not an integer" --epochs=ten
 expect_refusal "--init lists 3 schemes but the model has 2" \
   --init=he,he,he
 expect_refusal 'unknown data set "cifar"' --dataset=cifar
+expect_refusal "--quiet=yes is not true or false" --quiet=yes
+expect_refusal "--dump needs --backend=jit" --dump=out --backend=interp
+expect_refusal "directory /nonexistent/dir does not exist" \
+  --save=/nonexistent/dir/model.safetensors
 
 # The data directory is only read after the flags pass.
 if "$mnist" --data_dir=/nonexistent --epochs=1 >/dev/null 2>err.txt; then

@@ -161,5 +161,21 @@ TEST_F(GraphToDotTest, MarksOutputs) {
   EXPECT_THAT(GraphToDot(g_), HasSubstr("shape=ellipse, peripheries=2"));
 }
 
+TEST_F(GraphToDotTest, ClustersBoxTheirNodesOnceEach) {
+  Node sum = product_ + product_;
+  const std::string dot =
+      GraphToDot(g_, {{"first \"k\"", {product_.id(), sum.id()}},
+                      {"second", {sum.id(), 99}},
+                      {"empty", {}}});
+  EXPECT_THAT(dot, HasSubstr("  subgraph cluster_0 {\n    label=\"first "
+                             "\\\"k\\\"\";"));
+  EXPECT_THAT(dot, HasSubstr(" n2; n3;\n  }\n"));
+  // sum is drawn in the first cluster only, and 99 is no node, so the
+  // other clusters are left out.
+  EXPECT_THAT(dot, Not(HasSubstr("cluster_1")));
+  EXPECT_THAT(dot, Not(HasSubstr("cluster_2")));
+  EXPECT_EQ(GraphToDot(g_, {}), GraphToDot(g_));
+}
+
 }  // namespace
 }  // namespace kiln
