@@ -29,9 +29,10 @@ std::string FormatProgress(int64_t done, int64_t total, double elapsed_seconds,
 
 bool ProgressLine::StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-ProgressLine::ProgressLine(int64_t total, bool enabled)
+ProgressLine::ProgressLine(int64_t total, bool enabled, std::string label)
     : total_(total),
       enabled_(enabled && total > 0),
+      label_(label.empty() ? "" : "[" + label + "] "),
       start_(std::chrono::steady_clock::now()) {}
 
 void ProgressLine::Update(int64_t done, double loss) {
@@ -44,7 +45,7 @@ void ProgressLine::Update(int64_t done, double loss) {
   last_drawn_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   // Carriage return, the line, then erase whatever a longer line left.
-  Write("\r" + FormatProgress(done, total_, elapsed, loss) + "\x1b[K");
+  Write("\r" + label_ + FormatProgress(done, total_, elapsed, loss) + "\x1b[K");
   shown_ = true;
 }
 

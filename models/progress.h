@@ -40,8 +40,9 @@ class ProgressLine {
   static bool StderrIsTerminal();
 
   // Counts `total` steps from now. When `enabled` is false every method
-  // does nothing.
-  ProgressLine(int64_t total, bool enabled);
+  // does nothing. A non-empty `label` starts the line, as in
+  // "[tanh 5/12] epoch 3/50 ...".
+  ProgressLine(int64_t total, bool enabled, std::string label = "");
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
   ~ProgressLine() { Clear(); }
@@ -58,6 +59,7 @@ class ProgressLine {
 
   int64_t total_;
   bool enabled_;
+  std::string label_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_drawn_;

@@ -1,0 +1,57 @@
+#include "models/chapter/experiments.h"
+
+namespace kiln {
+
+std::vector<ChapterExperiment> ChapterExperiments() {
+  // The exercises start from the experiment they vary, so that one flag
+  // changes at a time: sigmoid's seed and ±0.5 weights for activations
+  // compared with sigmoid, leaky relu's small weights for relu.
+  std::vector<ChapterExperiment> experiments = {
+      {"sigmoid",
+       "784-200-10 with sigmoid: the chapter's main experiment",
+       "MNIST",
+       {"--experiment=sigmoid"}},
+      {"leaky_relu",
+       "784-200-10 with leaky relu, small initial weights",
+       "MNIST",
+       {"--experiment=leaky_relu"}},
+      {"no_hidden_nonneg",
+       "784-10, no hidden layer, weights clipped at zero after each update",
+       "MNIST",
+       {"--experiment=no_hidden_nonneg"}},
+      {"no_activation",
+       "exercise: the sigmoid run with no activation, a linear model",
+       "MNIST",
+       {"--experiment=sigmoid", "--activation=none"}},
+      {"tanh",
+       "exercise: the sigmoid run with tanh",
+       "MNIST",
+       {"--experiment=sigmoid", "--activation=tanh"}},
+      {"relu",
+       "exercise: the leaky relu run with plain relu",
+       "MNIST",
+       {"--experiment=leaky_relu", "--activation=relu"}},
+      {"two_hidden",
+       "exercise: two hidden layers, 784-200-100-10, relu then tanh",
+       "MNIST",
+       {"--experiment=leaky_relu", "--hidden=200,100", "--activation=relu,tanh",
+        "--init=he,xavier,xavier"}},
+  };
+  // Fashion-MNIST with every hidden activation, each from the preset the
+  // MNIST run of that activation used.
+  const std::pair<const char*, const char*> fashion[] = {
+      {"none", "sigmoid"},    {"sigmoid", "sigmoid"},       {"tanh", "sigmoid"},
+      {"relu", "leaky_relu"}, {"leaky_relu", "leaky_relu"},
+  };
+  for (const auto& [activation, preset] : fashion) {
+    experiments.push_back(
+        {std::string("fashion_") + activation,
+         std::string("exercise: Fashion-MNIST, 784-200-10 with ") + activation,
+         "Fashion-MNIST",
+         {std::string("--experiment=") + preset, "--dataset=fashion",
+          std::string("--activation=") + activation}});
+  }
+  return experiments;
+}
+
+}  // namespace kiln
