@@ -15,6 +15,15 @@
 // Rules only build what is asked for: `wants(i)` says whether input i needs a
 // gradient. An invalid Node in the result means "no gradient", which the
 // caller treats as zero.
+//
+// A rule, with its calculus above it, reads like this:
+//
+//   // tanh'(x) = 1 − tanh(x)²
+//   std::vector<Node> TanhVjp(const VjpArgs& args) {
+//     return {ScaleGradient(args.grad, 1.0 - Square(args.node))};
+//   }
+//
+// and Grad (ad/autodiff.h) finds it with GetBackwardRule(node.op()).
 
 #ifndef KILN_AD_BACKWARD_RULES_H_
 #define KILN_AD_BACKWARD_RULES_H_

@@ -1,4 +1,10 @@
 // Traversals of a graph shared by autodiff, passes and executors.
+//
+//   for (Node node : TopologicalOrder({loss})) Visit(node);  // inputs first
+//
+//   Graph copy;
+//   std::vector<Node> roots = CopySubgraph({loss, grads[w]}, copy);
+//   RunPasses(copy);  // the caller's graph is untouched
 
 #ifndef KILN_AD_GRAPH_WALK_H_
 #define KILN_AD_GRAPH_WALK_H_

@@ -171,7 +171,11 @@ absl::Status Trainer::Train(const EpochCallback& on_evaluation,
   const int64_t end = epochs_completed_ + config_.epochs;
   while (epochs_completed_ < end) {
     const int epoch = static_cast<int>(epochs_completed_);
+    const auto start = std::chrono::steady_clock::now();
     KILN_ASSIGN_OR_RETURN(EpochMetrics metrics, RunEpoch(epoch));
+    metrics.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     ++epochs_completed_;
     if (epoch % config_.eval_every == 0 || epochs_completed_ == end) {
       KILN_ASSIGN_OR_RETURN(metrics.test_accuracy, TestAccuracy());

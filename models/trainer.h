@@ -28,6 +28,7 @@
 #ifndef KILN_MODELS_TRAINER_H_
 #define KILN_MODELS_TRAINER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -67,6 +68,9 @@ struct EpochMetrics {
   double loss = 0;
   double train_accuracy = 0;
   double test_accuracy = 0;
+  // Wall-clock seconds of the epoch's training steps; the test evaluation
+  // is not counted.
+  double seconds = 0;
 };
 
 class Trainer {

@@ -4,6 +4,11 @@
 // row of the op table documents and leaves the rest at their defaults. Keeping
 // one plain struct (rather than a variant per op) lets passes compare and hash
 // nodes without knowing each op's parameters.
+//
+//   Attributes sum_rows;
+//   sum_rows.axis = 1;
+//   sum_rows.keepdims = true;
+//   sum_rows.ToString();  // "axis=1 keepdims=true"
 
 #ifndef KILN_OPS_ATTRIBUTES_H_
 #define KILN_OPS_ATTRIBUTES_H_

@@ -4,6 +4,10 @@
 // conceptually integers or booleans (class labels, comparison results, masks)
 // are stored in the same floating-point type as the data they go with, so that
 // every op sees one dtype and no graph needs casts.
+//
+//   DType dtype = DTypeOf<double>();   // kF64
+//   size_t bytes = DTypeSize(dtype);   // 8
+//   DispatchDType(dtype, [&]<typename T>() { Fill<T>(tensor, 0); });
 
 #ifndef KILN_OPS_DTYPE_H_
 #define KILN_OPS_DTYPE_H_

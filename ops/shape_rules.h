@@ -4,6 +4,11 @@
 // the inputs are unacceptable; its message names the shapes involved but not
 // the op, which the graph builder prepends together with the caller's source
 // location.
+//
+//   std::vector<Shape> inputs = {{100, 784}, {784, 200}};
+//   absl::StatusOr<Shape> product = MatMulShape(inputs, Attributes());
+//   // [100,200]; with {200, 10} second it fails: "inner dimensions
+//   // differ: [100,784] and [200,10]".
 
 #ifndef KILN_OPS_SHAPE_RULES_H_
 #define KILN_OPS_SHAPE_RULES_H_

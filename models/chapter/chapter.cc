@@ -275,9 +275,10 @@ absl::StatusOr<RunResult> RunExperiment(const ChapterExperiment& experiment,
       [&](const EpochMetrics& m) { result.evaluations.push_back(m); },
       [&](const EpochMetrics& m) {
         result.epochs.push_back(m);
+        result.train_seconds += m.seconds;
         progress.Update(m.epoch + 1, m.loss);
       }));
-  result.train_seconds = SecondsSince(start);
+  result.loop_seconds = SecondsSince(start);
   progress.Clear();
   result.parameters = trainer->parameters();
   return result;

@@ -52,8 +52,10 @@ struct RunResult {
   // Every epoch (without test accuracy), and every evaluated one.
   std::vector<EpochMetrics> epochs;
   std::vector<EpochMetrics> evaluations;
-  // Wall-clock seconds of the training loop, test evaluations included.
+  // Wall-clock seconds of the training steps (the sum of the epochs'
+  // EpochMetrics::seconds), and of the whole loop with test evaluations.
   double train_seconds = 0;
+  double loop_seconds = 0;
   // Wall-clock seconds to build and compile the programs.
   double compile_seconds = 0;
   // The test set was evaluated every this many epochs, and after the last.

@@ -39,17 +39,26 @@ std::vector<ChapterExperiment> ChapterExperiments() {
   };
   // Fashion-MNIST with every hidden activation, each from the preset the
   // MNIST run of that activation used.
-  const std::pair<const char*, const char*> fashion[] = {
-      {"none", "sigmoid"},    {"sigmoid", "sigmoid"},       {"tanh", "sigmoid"},
-      {"relu", "leaky_relu"}, {"leaky_relu", "leaky_relu"},
+  struct FashionRun {
+    const char* activation;
+    const char* in_words;
+    const char* preset;
   };
-  for (const auto& [activation, preset] : fashion) {
+  const FashionRun fashion[] = {
+      {"none", "no activation", "sigmoid"},
+      {"sigmoid", "sigmoid", "sigmoid"},
+      {"tanh", "tanh", "sigmoid"},
+      {"relu", "relu", "leaky_relu"},
+      {"leaky_relu", "leaky relu", "leaky_relu"},
+  };
+  for (const FashionRun& run : fashion) {
     experiments.push_back(
-        {std::string("fashion_") + activation,
-         std::string("exercise: Fashion-MNIST, 784-200-10 with ") + activation,
+        {std::string("fashion_") + run.activation,
+         std::string("exercise: Fashion-MNIST, 784-200-10 with ") +
+             run.in_words,
          "Fashion-MNIST",
-         {std::string("--experiment=") + preset, "--dataset=fashion",
-          std::string("--activation=") + activation}});
+         {std::string("--experiment=") + run.preset, "--dataset=fashion",
+          std::string("--activation=") + run.activation}});
   }
   return experiments;
 }

@@ -10,15 +10,17 @@ namespace {
 std::string ResultsTable(const std::vector<RunResult>& results) {
   std::string text =
       "| experiment | data | architecture | final loss | train acc | "
-      "test acc | training time | ms per epoch |\n"
-      "|---|---|---|---:|---:|---:|---:|---:|\n";
+      "test acc | training time | ms per epoch | with evaluations |\n"
+      "|---|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const RunResult& r : results) {
     const EpochMetrics& last = r.epochs.back();
     absl::StrAppendFormat(
-        &text, "| %s | %s | `%s` | %.3f | %.3f | %.4f | %.1f s | %.1f |\n",
+        &text,
+        "| %s | %s | `%s` | %.3f | %.3f | %.4f | %.2f s | %.1f | %.1f s |\n",
         r.experiment.name, r.experiment.dataset, r.architecture, last.loss,
         last.train_accuracy, r.evaluations.back().test_accuracy,
-        r.train_seconds, 1000 * r.train_seconds / r.epochs.size());
+        r.train_seconds, 1000 * r.train_seconds / r.epochs.size(),
+        r.loop_seconds);
   }
   return text;
 }
@@ -144,8 +146,10 @@ std::string ReportMarkdown(const ChapterOptions& options,
       "\nFinal loss is the last epoch's loss summed over its 1000 samples; "
       "train accuracy counts that epoch's predictions made during "
       "training; training time is the wall-clock time of the training "
-      "loop, test evaluations included, and ms per epoch divides it by the "
-      "epochs.\n\nEach row reruns on its own with:\n\n",
+      "steps, forward, backward and update, and ms per epoch divides it by "
+      "the epochs; the last column adds the test evaluations. The machine "
+      "may be shared, so times are what this run measured, not a "
+      "benchmark.\n\nEach row reruns on its own with:\n\n",
       Commands(results), "\n", ActivationSection(), DataSection(pictures),
       CurvesSection(results));
   if (pictures.has_weights) absl::StrAppend(&text, WeightsSection());

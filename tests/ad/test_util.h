@@ -1,5 +1,9 @@
 // Helpers shared by the graph and autodiff tests: seeded random tensors and
 // running a graph on the interpreter.
+//
+//   std::mt19937_64 rng(1);
+//   Tensor w = RandomTensor(rng, kF64, {3, 4}, -1.0, 1.0);
+//   Tensor y = RunOne(graph, output, {{"w", w}});
 
 #ifndef KILN_TESTS_AD_TEST_UTIL_H_
 #define KILN_TESTS_AD_TEST_UTIL_H_
