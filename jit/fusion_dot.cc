@@ -1,3 +1,6 @@
+// Kernel membership for the fused-graph picture, derived from the fusion
+// plan alone: a kernel owns its root and the inlined nodes beneath it.
+
 #include "jit/fusion_dot.h"
 
 #include <vector>

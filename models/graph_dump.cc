@@ -1,3 +1,6 @@
+// The model graphs of --dump, built the way the trainer builds them, and
+// their rendering with Graphviz.
+
 #include "models/graph_dump.h"
 
 #include <filesystem>

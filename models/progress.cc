@@ -1,3 +1,6 @@
+// The progress line's text and its drawing with carriage return and the
+// terminal's erase-to-end-of-line sequence.
+
 #include "models/progress.h"
 
 #include <unistd.h>

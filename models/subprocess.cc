@@ -1,3 +1,5 @@
+// posix_spawnp and waitpid: no shell, no fork of a large address space.
+
 #include "models/subprocess.h"
 
 #include <spawn.h>

@@ -1,10 +1,10 @@
-// Running the external tools that turn Kiln's text output into pictures:
+// Running the external programs that turn Kiln's text output into pictures:
 // Graphviz's `dot` for graphs and `gnuplot` for plots.
 //
 // RunProgram starts a program found on PATH with the given arguments, no
 // shell in between (so file names need no quoting), and waits for it. The
 // child's stdout is sent to stderr: Kiln's stdout carries results only, and
-// a tool's chatter must not land among them.
+// a program's chatter must not land among them.
 //
 //   KILN_RETURN_IF_ERROR(RunProgram({"dot", "-Tsvg", "-o", "g.svg", "g.dot"}));
 

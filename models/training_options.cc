@@ -1,3 +1,6 @@
+// The mnist flag table and its parsing, split by concern (model, schedule,
+// data, outputs) so that each check sits next to the flags it reads.
+
 #include "models/training_options.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// An activation and its autodiff gradient evaluated on a grid of points.
+
 #include "models/chapter/activation_curves.h"
 
 #include "absl/strings/str_cat.h"

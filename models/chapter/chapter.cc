@@ -1,3 +1,7 @@
+// The chapter report in order: activation plots, sample images, the
+// training runs with their data and curves, the overlays, the weights of
+// no_hidden_nonneg, and report.md last, once every picture exists.
+
 #include "models/chapter/chapter.h"
 
 #include <algorithm>

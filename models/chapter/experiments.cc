@@ -1,3 +1,5 @@
+// The table of the chapter's runs as mnist flags.
+
 #include "models/chapter/experiments.h"
 
 namespace kiln {

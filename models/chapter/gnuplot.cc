@@ -1,3 +1,6 @@
+// Script text for line plots and image montages. Scripts are plain text
+// in the report folder, so everything here is string building.
+
 #include "models/chapter/gnuplot.h"
 
 #include <algorithm>

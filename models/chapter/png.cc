@@ -1,3 +1,5 @@
+// Encoding with libpng into memory, then an atomic write of the bytes.
+
 #include "models/chapter/png.h"
 
 #include <png.h>

@@ -1,3 +1,5 @@
+// report.md, one section per function, in the order a reader meets them.
+
 #include "models/chapter/report_markdown.h"
 
 #include "absl/strings/str_cat.h"

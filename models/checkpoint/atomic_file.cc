@@ -1,3 +1,7 @@
+// Atomic replacement with POSIX calls: mkostemp next to the destination,
+// write, fchmod, fsync, close, rename, then fsync of the directory. Every
+// failure path unlinks the temporary file before it returns.
+
 #include "models/checkpoint/atomic_file.h"
 
 #include <fcntl.h>

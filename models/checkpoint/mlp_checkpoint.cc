@@ -1,3 +1,6 @@
+// MLP checkpoints on top of the safetensors layer: the metadata keys Kiln
+// owns, and the checks of a file against the model it is loaded into.
+
 #include "models/checkpoint/mlp_checkpoint.h"
 
 #include <set>

@@ -48,7 +48,7 @@ struct MlpCheckpoint {
   // By parameter name.
   std::map<std::string, Tensor, std::less<>> parameters;
   int64_t epochs_completed = 0;
-  // Recorded for people and other tools; not checked when loading. Keys
+  // Recorded for people and other programs; not checked when loading. Keys
   // must differ from the metadata keys above (checked).
   std::map<std::string, std::string, std::less<>> notes;
 };

@@ -1,3 +1,7 @@
+// The safetensors reader checks in three passes before it copies a byte:
+// the length field and header bounds, each header entry on its own, then
+// the entries' ranges against the data section together.
+
 #include "models/checkpoint/safetensors.h"
 
 #include <algorithm>

@@ -21,8 +21,8 @@ command=$(printf '%q ' "$mnist" --data_dir="$KILN_DATA" --epochs=4 \
 # Under a pty both streams reach the terminal, so script's transcript holds
 # the rows and the progress line.
 script -qefc "$command" /dev/null >tty.txt 2>&1 || fail "run under a pty"
-if grep -qE $'epoch 4/4  elapsed [0-9]+:[0-9]{2}  eta 0:00  loss [0-9.]+\e\\[K' \
-  tty.txt; then
+line=$'epoch 4/4  elapsed [0-9]+:[0-9]{2}  eta 0:00  loss [0-9.]+\e\\[K'
+if grep -qE "$line" tty.txt; then
   echo "ok: a terminal shows the progress line"
 else
   fail "no progress line under a pty:"

@@ -8,7 +8,8 @@ if [[ -z ${KILN_DATA:-} ]]; then
   exit 0
 fi
 if ! /usr/bin/python3 -c "import numpy, torch" 2>/dev/null; then
-  echo "FAIL: /usr/bin/python3 lacks numpy or torch (python3-numpy, python3-torch)"
+  echo "FAIL: /usr/bin/python3 lacks numpy or torch" \
+    "(Debian's python3-numpy and python3-torch)"
   exit 1
 fi
 exec /usr/bin/python3 "$@"
