@@ -134,6 +134,8 @@ class Trainer {
   int64_t epochs_completed_ = 0;
   // The parameters, and during a step also the batch as "x" and "y".
   FeedMap feeds_;
+  // The test set and a copy of the parameters, for evaluations.
+  FeedMap test_feeds_;
   std::vector<Tensor> batch_inputs_, batch_targets_;
 };
 
