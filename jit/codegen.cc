@@ -1,6 +1,8 @@
 #include "jit/codegen.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,6 +86,7 @@ class KernelEmitter {
         llvm::BasicBlock::Create(context_, "body", &function_);
     entry_builder_.SetInsertPoint(entry);
     builder_.SetInsertPoint(body);
+    if (kernel_.split.extent > 0) KILN_RETURN_IF_ERROR(EmitSplit());
     KILN_RETURN_IF_ERROR(EmitStmt(kernel_.body));
     builder_.CreateRetVoid();
     entry_builder_.CreateBr(body);
@@ -200,6 +203,55 @@ class KernelEmitter {
     entry_builder_.CreateStore(llvm::Constant::getNullValue(llvm_type), slot);
     var_slots_[var.id] = slot;
     return slot;
+  }
+
+  // An i64 slot of the entry block that no loop IR variable names.
+  llvm::AllocaInst* HiddenSlot(const char* name) {
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    llvm::AllocaInst* slot = entry_builder_.CreateAlloca(i64, nullptr, name);
+    entry_builder_.CreateStore(llvm::ConstantInt::get(i64, 0), slot);
+    return slot;
+  }
+
+  // Assigns the split's variables this part's chunk (see KernelSplit):
+  // whole grains shared as evenly as they go, in part order.
+  absl::Status EmitSplit() {
+    const KernelSplit& split = kernel_.split;
+    if (split.grain <= 0) {
+      return Invalid("splits in grains of ", split.grain);
+    }
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    auto constant = [&](int64_t value) {
+      return llvm::ConstantInt::get(i64, value);
+    };
+    llvm::Value* part = function_.getArg(1);
+    llvm::Value* parts = function_.getArg(2);
+    const int64_t grains = (split.extent + split.grain - 1) / split.grain;
+    // ceil(grains / parts) grains per part.
+    llvm::Value* per_part = builder_.CreateUDiv(
+        builder_.CreateAdd(constant(grains),
+                           builder_.CreateSub(parts, constant(1))),
+        parts);
+    llvm::Value* chunk = builder_.CreateMul(per_part, constant(split.grain));
+    llvm::Value* begin = builder_.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, builder_.CreateMul(part, chunk),
+        constant(split.extent));
+    llvm::Value* end = builder_.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, builder_.CreateAdd(begin, chunk),
+        constant(split.extent));
+    llvm::Value* whole =
+        builder_.CreateMul(builder_.CreateUDiv(builder_.CreateSub(end, begin),
+                                               constant(split.grain)),
+                           constant(split.grain));
+    llvm::Value* grain_end = builder_.CreateAdd(begin, whole);
+    const std::pair<Var, llvm::Value*> assignments[] = {
+        {split.begin, begin}, {split.end, end}, {split.grain_end, grain_end}};
+    for (const auto& [var, value] : assignments) {
+      KILN_ASSIGN_OR_RETURN(llvm::AllocaInst * slot,
+                            DeclareVar(var, {ScalarKind::kIndex, 1}));
+      builder_.CreateStore(value, slot);
+    }
+    return absl::OkStatus();
   }
 
   // ---- Expressions ----
@@ -661,6 +713,10 @@ class KernelEmitter {
         builder_.CreateStore(value, slot);
         return absl::OkStatus();
       }
+      case Stmt::Kind::kIf:
+        return EmitIf(*stmt);
+      case Stmt::Kind::kForNonzero:
+        return EmitForNonzero(*stmt);
     }
     return Invalid("has a statement of unknown kind ",
                    static_cast<int>(stmt->kind));
@@ -711,6 +767,187 @@ class KernelEmitter {
     return absl::OkStatus();
   }
 
+  absl::Status EmitStatements(const std::vector<StmtPtr>& statements) {
+    for (const StmtPtr& child : statements) {
+      KILN_RETURN_IF_ERROR(EmitStmt(child));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EmitIf(const Stmt& branch) {
+    if (branch.value == nullptr ||
+        branch.value->type != ValueType{ScalarKind::kBool, 1}) {
+      return Invalid("branches on ",
+                     branch.value ? Quote(branch.value) : "nothing",
+                     ", which is no scalar predicate");
+    }
+    KILN_ASSIGN_OR_RETURN(llvm::Value * condition, EmitExpr(branch.value));
+    llvm::BasicBlock* then_block =
+        llvm::BasicBlock::Create(context_, "if.then", &function_);
+    llvm::BasicBlock* else_block =
+        llvm::BasicBlock::Create(context_, "if.else", &function_);
+    llvm::BasicBlock* merge =
+        llvm::BasicBlock::Create(context_, "if.end", &function_);
+    builder_.CreateCondBr(condition, then_block, else_block);
+    builder_.SetInsertPoint(then_block);
+    KILN_RETURN_IF_ERROR(EmitStatements(branch.body));
+    builder_.CreateBr(merge);
+    builder_.SetInsertPoint(else_block);
+    KILN_RETURN_IF_ERROR(EmitStatements(branch.else_body));
+    builder_.CreateBr(merge);
+    builder_.SetInsertPoint(merge);
+    return absl::OkStatus();
+  }
+
+  // Positions are scanned in chunks of up to 64, each turned into a 64-bit
+  // mask of the positions to visit; the body then runs once per set bit,
+  // lowest first. A branch is taken per visited position and per chunk, never
+  // per skipped one, so mispredictions stay few however the zeros fall.
+  static constexpr int64_t kScanChunk = 64;
+
+  absl::Status EmitForNonzero(const Stmt& loop) {
+    KILN_RETURN_IF_ERROR(CheckBufferAccess(loop.buffer, /*write=*/false));
+    KILN_RETURN_IF_ERROR(
+        CheckScalarIndex(loop.index, "a nonzero scan's start"));
+    if (loop.extent <= 0 || loop.rows <= 0 || loop.stride <= 0) {
+      return Invalid("scans ", loop.extent, " positions of stride ",
+                     loop.stride, " in ", loop.rows, " rows");
+    }
+    KILN_ASSIGN_OR_RETURN(llvm::Value * base, EmitExpr(loop.index));
+    KILN_ASSIGN_OR_RETURN(llvm::AllocaInst * var_slot,
+                          DeclareVar(loop.var, {ScalarKind::kIndex, 1}));
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    auto constant = [&](int64_t value) {
+      return llvm::ConstantInt::get(i64, value);
+    };
+    const int64_t chunks = (loop.extent + kScanChunk - 1) / kScanChunk;
+    const int64_t tail = loop.extent - (chunks - 1) * kScanChunk;
+    llvm::AllocaInst* chunk_slot = HiddenSlot("scan.chunk");
+    llvm::AllocaInst* mask_slot = HiddenSlot("scan.mask");
+    builder_.CreateStore(constant(0), chunk_slot);
+
+    llvm::BasicBlock* chunk_header =
+        llvm::BasicBlock::Create(context_, "scan.chunk", &function_);
+    llvm::BasicBlock* full_chunk =
+        llvm::BasicBlock::Create(context_, "scan.full", &function_);
+    llvm::BasicBlock* tail_chunk =
+        llvm::BasicBlock::Create(context_, "scan.tail", &function_);
+    llvm::BasicBlock* bits_header =
+        llvm::BasicBlock::Create(context_, "scan.bits", &function_);
+    llvm::BasicBlock* visit =
+        llvm::BasicBlock::Create(context_, "scan.visit", &function_);
+    llvm::BasicBlock* next_chunk =
+        llvm::BasicBlock::Create(context_, "scan.next", &function_);
+    llvm::BasicBlock* exit =
+        llvm::BasicBlock::Create(context_, "scan.exit", &function_);
+    builder_.CreateBr(chunk_header);
+
+    // One chunk: its mask, from a full-width scan or the shorter last one.
+    builder_.SetInsertPoint(chunk_header);
+    llvm::Value* chunk = builder_.CreateLoad(i64, chunk_slot, "chunk");
+    llvm::Value* first = builder_.CreateMul(chunk, constant(kScanChunk));
+    builder_.CreateCondBr(builder_.CreateICmpSLT(chunk, constant(chunks - 1)),
+                          full_chunk, tail_chunk);
+    builder_.SetInsertPoint(full_chunk);
+    builder_.CreateStore(ScanMask(loop, base, first, kScanChunk), mask_slot);
+    builder_.CreateBr(bits_header);
+    builder_.SetInsertPoint(tail_chunk);
+    builder_.CreateStore(ScanMask(loop, base, first, tail), mask_slot);
+    builder_.CreateBr(bits_header);
+
+    // The set bits of the mask, lowest first.
+    builder_.SetInsertPoint(bits_header);
+    llvm::Value* bits = builder_.CreateLoad(i64, mask_slot, "bits");
+    builder_.CreateCondBr(builder_.CreateICmpNE(bits, constant(0)), visit,
+                          next_chunk);
+    builder_.SetInsertPoint(visit);
+    llvm::Value* offset = builder_.CreateBinaryIntrinsic(
+        llvm::Intrinsic::cttz, bits, builder_.getTrue());
+    builder_.CreateStore(
+        builder_.CreateAnd(bits, builder_.CreateSub(bits, constant(1))),
+        mask_slot);
+    llvm::Value* reloaded = builder_.CreateLoad(i64, chunk_slot, "chunk");
+    builder_.CreateStore(
+        builder_.CreateAdd(builder_.CreateMul(reloaded, constant(kScanChunk)),
+                           offset),
+        var_slot);
+    KILN_RETURN_IF_ERROR(EmitStatements(loop.body));
+    builder_.CreateBr(bits_header);
+
+    builder_.SetInsertPoint(next_chunk);
+    llvm::Value* done = builder_.CreateLoad(i64, chunk_slot, "chunk");
+    llvm::Value* following = builder_.CreateAdd(done, constant(1));
+    builder_.CreateStore(following, chunk_slot);
+    builder_.CreateCondBr(builder_.CreateICmpSLT(following, constant(chunks)),
+                          chunk_header, exit);
+    builder_.SetInsertPoint(exit);
+    return absl::OkStatus();
+  }
+
+  // The i64 mask of positions first .. first+width−1 (bit t for position
+  // first+t) at which some row of the scan is nonzero.
+  llvm::Value* ScanMask(const Stmt& loop, llvm::Value* base, llvm::Value* first,
+                        int64_t width) {
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    llvm::Type* element =
+        ScalarType(ScalarKindOf(program_.buffers[loop.buffer].dtype));
+    auto constant = [&](int64_t value) {
+      return llvm::ConstantInt::get(i64, value);
+    };
+    // Contiguous positions: one vector compare per row.
+    if (loop.stride == 1) {
+      llvm::Value* mask = constant(0);
+      auto* vector = llvm::FixedVectorType::get(element, width);
+      for (int r = 0; r < loop.rows; ++r) {
+        llvm::Value* at = builder_.CreateAdd(
+            builder_.CreateAdd(base, constant(r * loop.row_stride)), first);
+        llvm::Value* values = builder_.CreateAlignedLoad(
+            vector, ElementAddress(loop.buffer, at), ElementAlign(loop.buffer));
+        llvm::Value* nonzero = builder_.CreateFCmpUNE(
+            values, llvm::Constant::getNullValue(vector));
+        llvm::Value* row_bits = builder_.CreateZExt(
+            builder_.CreateBitCast(nonzero,
+                                   llvm::IntegerType::get(context_, width)),
+            i64);
+        mask = builder_.CreateOr(mask, row_bits);
+      }
+      return mask;
+    }
+    // Strided positions: one gather per row, of the chunk's positions at
+    // constant offsets from the chunk's first element.
+    llvm::Value* chunk_base = ElementAddress(
+        loop.buffer,
+        builder_.CreateAdd(base,
+                           builder_.CreateMul(first, constant(loop.stride))));
+    llvm::Value* mask = constant(0);
+    auto* vector = llvm::FixedVectorType::get(element, width);
+    // 32-bit offsets, when they fit, let the gather take 16 lanes at once.
+    const int64_t largest =
+        (width - 1) * loop.stride + (loop.rows - 1) * loop.row_stride;
+    llvm::Type* offset_type = largest <= INT32_MAX
+                                  ? llvm::Type::getInt32Ty(context_)
+                                  : llvm::Type::getInt64Ty(context_);
+    for (int r = 0; r < loop.rows; ++r) {
+      std::vector<llvm::Constant*> offsets;
+      for (int64_t t = 0; t < width; ++t) {
+        offsets.push_back(llvm::ConstantInt::get(
+            offset_type, t * loop.stride + r * loop.row_stride));
+      }
+      llvm::Value* pointers = builder_.CreateInBoundsGEP(
+          element, chunk_base, llvm::ConstantVector::get(offsets));
+      llvm::Value* values = builder_.CreateMaskedGather(
+          vector, pointers, ElementAlign(loop.buffer));
+      llvm::Value* nonzero =
+          builder_.CreateFCmpUNE(values, llvm::Constant::getNullValue(vector));
+      mask = builder_.CreateOr(
+          mask, builder_.CreateZExt(
+                    builder_.CreateBitCast(
+                        nonzero, llvm::IntegerType::get(context_, width)),
+                    i64));
+    }
+    return mask;
+  }
+
   absl::Status EmitStore(const Stmt& store) {
     const int buffer = store.buffer;
     KILN_RETURN_IF_ERROR(CheckBufferAccess(buffer, /*write=*/true));
@@ -747,14 +984,16 @@ class KernelEmitter {
   absl::flat_hash_map<const Expr*, llvm::Value*> statement_values_;
 };
 
-// A function `void name(ptr buffer_table)` of `module`.
+// A function `void name(ptr buffer_table, <extra>...)` of `module`.
 llvm::Function* CreateTableFunction(llvm::Module& module,
                                     const std::string& name,
-                                    llvm::GlobalValue::LinkageTypes linkage) {
+                                    llvm::GlobalValue::LinkageTypes linkage,
+                                    std::vector<llvm::Type*> extra) {
   llvm::LLVMContext& context = module.getContext();
+  std::vector<llvm::Type*> parameters = {llvm::PointerType::getUnqual(context)};
+  parameters.insert(parameters.end(), extra.begin(), extra.end());
   llvm::FunctionType* type = llvm::FunctionType::get(
-      llvm::Type::getVoidTy(context), {llvm::PointerType::getUnqual(context)},
-      /*isVarArg=*/false);
+      llvm::Type::getVoidTy(context), parameters, /*isVarArg=*/false);
   llvm::Function* function =
       llvm::Function::Create(type, linkage, name, module);
   function->setDoesNotThrow();
@@ -765,6 +1004,69 @@ llvm::Function* CreateTableFunction(llvm::Module& module,
   table->addAttr(llvm::Attribute::NoCapture);
   table->addAttr(llvm::Attribute::ReadOnly);
   return function;
+}
+
+// The layout of RunPart as generated code reads it.
+static_assert(offsetof(RunPart, index) == 0 && offsetof(RunPart, count) == 8 &&
+              offsetof(RunPart, barrier) == 16 &&
+              offsetof(RunPart, barrier_state) == 24 && sizeof(RunPart) == 32);
+
+// The entry's body: the kernels in order, each split kernel in every part
+// and each other kernel in its own part only, with a barrier before each
+// kernel that asks for one when the run has several parts.
+void EmitEntryBody(const LoopProgram& program,
+                   const std::vector<llvm::Function*>& kernels,
+                   llvm::Function& entry) {
+  llvm::LLVMContext& context = entry.getContext();
+  llvm::Type* i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type* ptr = llvm::PointerType::getUnqual(context);
+  llvm::StructType* run_part_type =
+      llvm::StructType::get(context, {i64, i64, ptr, ptr});
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", &entry));
+  llvm::Value* table = entry.getArg(0);
+  llvm::Value* run_part = entry.getArg(1);
+  auto field = [&](unsigned index, llvm::Type* type, const char* name) {
+    return builder.CreateLoad(
+        type, builder.CreateStructGEP(run_part_type, run_part, index), name);
+  };
+  llvm::Value* part = field(0, i64, "part");
+  llvm::Value* parts = field(1, i64, "parts");
+  llvm::Value* barrier = field(2, ptr, "barrier");
+  llvm::Value* barrier_state = field(3, ptr, "barrier_state");
+  llvm::Value* several =
+      builder.CreateICmpSGT(parts, llvm::ConstantInt::get(i64, 1));
+  llvm::FunctionType* barrier_type = llvm::FunctionType::get(
+      llvm::Type::getVoidTy(context), {ptr}, /*isVarArg=*/false);
+
+  // Runs `emit` only when `condition` holds, continuing after it.
+  auto when = [&](llvm::Value* condition, const char* name, auto emit) {
+    llvm::BasicBlock* then_block =
+        llvm::BasicBlock::Create(context, name, &entry);
+    llvm::BasicBlock* after = llvm::BasicBlock::Create(context, "next", &entry);
+    builder.CreateCondBr(condition, then_block, after);
+    builder.SetInsertPoint(then_block);
+    emit();
+    builder.CreateBr(after);
+    builder.SetInsertPoint(after);
+  };
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    const Kernel& kernel = program.kernels[k];
+    if (k > 0 && kernel.barrier_before) {
+      when(several, "barrier",
+           [&] { builder.CreateCall(barrier_type, barrier, {barrier_state}); });
+    }
+    if (kernel.split.extent > 0) {
+      builder.CreateCall(kernels[k], {table, part, parts});
+      continue;
+    }
+    llvm::Value* owner = builder.CreateURem(
+        llvm::ConstantInt::get(i64, kernel.serial_part), parts);
+    when(builder.CreateICmpEQ(part, owner), "serial", [&] {
+      builder.CreateCall(kernels[k], {table, llvm::ConstantInt::get(i64, 0),
+                                      llvm::ConstantInt::get(i64, 1)});
+    });
+  }
+  builder.CreateRetVoid();
 }
 
 }  // namespace
@@ -782,25 +1084,26 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> GenerateModule(
   }
   auto module = std::make_unique<llvm::Module>(
       llvm::StringRef(entry_name.data(), entry_name.size()), context);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(context);
   std::vector<llvm::Function*> kernels;
   for (size_t i = 0; i < program.kernels.size(); ++i) {
     const Kernel& kernel = program.kernels[i];
     llvm::Function* function = CreateTableFunction(
         *module,
         KernelFunctionName(entry_name, static_cast<int>(i), kernel.name),
-        llvm::GlobalValue::InternalLinkage);
+        llvm::GlobalValue::InternalLinkage, {i64, i64});
+    function->getArg(1)->setName("part");
+    function->getArg(2)->setName("parts");
     KernelEmitter emitter(program, kernel, *function);
     KILN_RETURN_IF_ERROR(emitter.Emit());
     kernels.push_back(function);
   }
 
   llvm::Function* entry = CreateTableFunction(
-      *module, std::string(entry_name), llvm::GlobalValue::ExternalLinkage);
-  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", entry));
-  for (llvm::Function* kernel : kernels) {
-    builder.CreateCall(kernel, {entry->getArg(0)});
-  }
-  builder.CreateRetVoid();
+      *module, std::string(entry_name), llvm::GlobalValue::ExternalLinkage,
+      {llvm::PointerType::getUnqual(context)});
+  entry->getArg(1)->setName("run_part");
+  EmitEntryBody(program, kernels, *entry);
 
   std::string problems;
   llvm::raw_string_ostream stream(problems);

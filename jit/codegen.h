@@ -10,7 +10,8 @@
 //   llvm::LLVMContext context;
 //   absl::StatusOr<std::unique_ptr<llvm::Module>> module =
 //       GenerateModule(program, "kiln_3fa9_entry", context);
-//   // module defines `void kiln_3fa9_entry(char* const* buffer_table)`.
+//   // module defines
+//   //   void kiln_3fa9_entry(char* const* buffer_table, const RunPart* part).
 //
 // The generator checks types as it goes: ill-typed IR is reported as
 // kInvalidArgument naming the kernel, never passed on to LLVM.
@@ -32,7 +33,7 @@ namespace kiln::jit {
 // The revision of the code GenerateModule emits. It changes whenever the same
 // program would be translated differently, so that caches keyed on it never
 // return code of an older translation.
-inline constexpr int kCodegenRevision = 2;
+inline constexpr int kCodegenRevision = 3;
 
 // The name GenerateModule gives the function of kernel number
 // `kernel_index` of a program whose entry is `entry_name`:
@@ -44,10 +45,12 @@ std::string KernelFunctionName(absl::string_view entry_name, int kernel_index,
 
 // Translates `program` into a new module of `context` with one function per
 // kernel,
-//   void <KernelFunctionName(...)>(char* const* buffer_table)  (internal)
+//   void <KernelFunctionName(...)>(char* const* buffer_table, int64_t part,
+//                                  int64_t parts)  (internal)
 // and one function with external linkage,
-//   void <entry_name>(char* const* buffer_table)
-// that calls the kernels in program order. Every function is nounwind.
+//   void <entry_name>(char* const* buffer_table, const RunPart* part)
+// that runs the part's share of the kernels in program order, with the
+// program's barriers (see RunPart and Kernel). Every function is nounwind.
 // Buffer b's base address is buffer_table[b]; nothing is assumed about how
 // buffers overlap, so a kernel may read and write the same buffer.
 //

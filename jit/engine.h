@@ -13,7 +13,8 @@
 //   KILN_ASSIGN_OR_RETURN(
 //       std::unique_ptr<CompiledCode> code,
 //       engine->Compile(program, fingerprint, {.cache_dir = "/tmp/kiln"}));
-//   code->entry()(buffer_table);  // runs every kernel in order
+//   RunPart whole;                  // one part: the whole run
+//   code->entry()(buffer_table, &whole);  // runs every kernel in order
 //
 // Generated code computes what the reference kernels compute, bit for bit:
 // no fast-math, no contraction of multiplies and adds, the C library's
@@ -61,9 +62,11 @@ struct CompileOptions {
 // may run on any number of threads at once if the buffers allow it.
 class CompiledCode {
  public:
-  // Runs every kernel of the program in order on the buffers of
-  // `buffer_table`, whose entry b is the base address of buffer b.
-  using Entry = void (*)(char* const* buffer_table);
+  // Runs the share `part` of every kernel of the program, in order, on the
+  // buffers of `buffer_table`, whose entry b is the base address of buffer
+  // b. Every part of a run must be called, each on its own thread, with
+  // the same table (see RunPart).
+  using Entry = void (*)(char* const* buffer_table, const RunPart* part);
 
   CompiledCode(const CompiledCode&) = delete;
   CompiledCode& operator=(const CompiledCode&) = delete;

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -21,12 +22,15 @@
 #include "jit/fusion_dot.h"
 #include "jit/lower.h"
 #include "jit/memory_plan.h"
+#include "jit/schedule.h"
+#include "jit/thread_pool.h"
 #include "ops/base/status_macros.h"
 
 namespace kiln::jit {
 namespace {
 
 constexpr int64_t kArenaAlignment = 64;
+constexpr int kMaxThreads = 64;
 
 // A 128-bit FNV-1a-style hash in hex: two 64-bit lanes with different
 // offsets and primes. Stable across processes and builds, which the disk
@@ -123,13 +127,15 @@ class JitProgram : public Program {
  public:
   JitProgram(std::shared_ptr<CompiledCode> code, LoweredProgram lowered,
              int64_t arena_bytes, std::vector<LeafSignature> leaves,
-             int num_updates)
+             int num_updates, int num_threads)
       : code_(std::move(code)),
         lowered_(std::move(lowered)),
         leaves_(std::move(leaves)),
         num_updates_(num_updates),
-        arena_(new(std::align_val_t{kArenaAlignment})
-                   char[std::max<int64_t>(arena_bytes, kArenaAlignment)]),
+        pool_(num_threads > 1 ? std::make_unique<ThreadPool>(num_threads)
+                              : nullptr),
+        arena_(new (std::align_val_t{kArenaAlignment}) char[std::max<int64_t>(
+            arena_bytes, kArenaAlignment)]),
         table_(lowered_.bindings.size(), nullptr) {
     for (size_t b = 0; b < lowered_.bindings.size(); ++b) {
       const BufferBinding& binding = lowered_.bindings[b];
@@ -169,7 +175,7 @@ class JitProgram : public Program {
     for (size_t i = 0; i < lowered_.outputs.size(); ++i) {
       if (IsFeed(lowered_.outputs[i].buffer)) CopyOutput(i, outputs[i]);
     }
-    code_->entry()(table_.data());
+    RunParts();
     for (size_t i = 0; i < lowered_.outputs.size(); ++i) {
       if (!IsFeed(lowered_.outputs[i].buffer)) CopyOutput(i, outputs[i]);
     }
@@ -187,6 +193,26 @@ class JitProgram : public Program {
     return lowered_.bindings[buffer].source == BufferBinding::Source::kFeed;
   }
 
+  // Runs the code once in every part, one part per thread of the pool.
+  void RunParts() {
+    if (pool_ == nullptr) {
+      const RunPart whole;
+      code_->entry()(table_.data(), &whole);
+      return;
+    }
+    pool_->Run(
+        [](void* context, int part) {
+          auto* program = static_cast<JitProgram*>(context);
+          ThreadPool& pool = *program->pool_;
+          const RunPart run_part{.index = part,
+                                 .count = pool.num_threads(),
+                                 .barrier = &ThreadPool::BarrierOf,
+                                 .barrier_state = &pool};
+          program->code_->entry()(program->table_.data(), &run_part);
+        },
+        this);
+  }
+
   void CopyOutput(size_t i, Tensor& tensor) {
     const LoweredOutput& output = lowered_.outputs[i];
     Reshape(tensor, output.dtype, output.shape);
@@ -197,6 +223,8 @@ class JitProgram : public Program {
   LoweredProgram lowered_;
   std::vector<LeafSignature> leaves_;
   int num_updates_;
+  // Null for a single thread.
+  std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<char[], AlignedDelete> arena_;
   std::vector<char*> table_;
   std::vector<int> feed_buffers_;
@@ -243,6 +271,16 @@ absl::StatusOr<JitOptions> JitOptions::FromEnvironment() {
   if (const char* exact = std::getenv("KILN_EXACT_MATH")) {
     options.exact_math = std::string(exact) == "1";
   }
+  if (const char* threads = std::getenv("KILN_THREADS")) {
+    if (!absl::SimpleAtoi(threads, &options.num_threads) ||
+        options.num_threads < 1 || options.num_threads > kMaxThreads) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KILN_THREADS: '", threads,
+                       "' is not a thread count in "
+                       "[1, ",
+                       kMaxThreads, "]"));
+    }
+  }
   return options;
 }
 
@@ -263,6 +301,11 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     Graph& graph, const std::vector<Node>& outputs,
     const std::vector<ParameterUpdate>& updates) {
   KILN_RETURN_IF_ERROR(options_status_);
+  if (options_.num_threads < 1 || options_.num_threads > kMaxThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JitOptions::num_threads is ", options_.num_threads,
+                     "; it must be in [1, ", kMaxThreads, "]"));
+  }
   KILN_RETURN_IF_ERROR(ValidateOutputs(graph, outputs, updates));
   std::vector<LeafSignature> leaves = LeafSignatures(graph, outputs, updates);
   last_report_ = CompileReport();
@@ -308,7 +351,8 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
       LoweredProgram lowered,
       LowerToLoops(copy, copied_outputs, plan,
                    {.vector_bytes = options_.vector_bytes,
-                    .vector_math_library = !options_.exact_math}));
+                    .vector_math_library = !options_.exact_math,
+                    .skip_input_zeros = options_.skip_input_zeros}));
 
   // The arena: every buffer that is neither fed nor constant.
   std::vector<int> arena_buffers;
@@ -328,6 +372,7 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   for (size_t i = 0; i < arena_buffers.size(); ++i) {
     lowered.bindings[arena_buffers[i]].arena_offset = offsets[i];
   }
+  ScheduleParts(lowered.bindings, lowered.loops);
 
   KILN_ASSIGN_OR_RETURN(Engine * engine, Engine::Get());
   const std::string fingerprint = Fingerprint(
@@ -415,9 +460,9 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     }
   }
 
-  return std::make_unique<JitProgram>(std::move(code), std::move(lowered),
-                                      arena_bytes, std::move(leaves),
-                                      static_cast<int>(updates.size()));
+  return std::make_unique<JitProgram>(
+      std::move(code), std::move(lowered), arena_bytes, std::move(leaves),
+      static_cast<int>(updates.size()), options_.num_threads);
 }
 
 }  // namespace kiln::jit

@@ -68,9 +68,18 @@ struct JitOptions {
   // (one C library call per element) rather than use the vector math
   // library (a few ulp, several times faster). KILN_EXACT_MATH=1 sets it.
   bool exact_math = false;
+  // The threads each run of a program uses, 1 to 64. Kernels divide their
+  // output between the threads, never a sum, so results are bit-identical
+  // for every count. KILN_THREADS sets it.
+  int num_threads = 1;
+  // Whether matrix products whose left operand is a graph input skip the
+  // input's zeros (MNIST pixels are mostly zero). The result is unchanged
+  // bit for bit: skipping is chosen per run only when the other operand is
+  // finite, so that every skipped term is an exact zero.
+  bool skip_input_zeros = true;
 
   // The defaults above, read from the environment and the host CPU. Fails
-  // with kInvalidArgument if KILN_DUMP cannot be parsed.
+  // with kInvalidArgument if KILN_DUMP or KILN_THREADS cannot be parsed.
   static absl::StatusOr<JitOptions> FromEnvironment();
 };
 

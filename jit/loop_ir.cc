@@ -67,6 +67,23 @@ void AppendStmt(const StmtPtr& s, int depth, std::string& out) {
       absl::StrAppend(&out, indent, "v", s->var.id, " = ",
                       ExprToString(s->value), "\n");
       return;
+    case Stmt::Kind::kIf:
+      absl::StrAppend(&out, indent, "if ", ExprToString(s->value), ":\n");
+      for (const StmtPtr& child : s->body) AppendStmt(child, depth + 1, out);
+      if (!s->else_body.empty()) {
+        absl::StrAppend(&out, indent, "else:\n");
+        for (const StmtPtr& child : s->else_body) {
+          AppendStmt(child, depth + 1, out);
+        }
+      }
+      return;
+    case Stmt::Kind::kForNonzero:
+      absl::StrAppend(&out, indent, "for v", s->var.id, " in [0, ", s->extent,
+                      ") where any b", s->buffer, "[", ExprToString(s->index),
+                      " + r*", s->row_stride, " + v", s->var.id, "*", s->stride,
+                      "] != 0 for r < ", s->rows, ":\n");
+      for (const StmtPtr& child : s->body) AppendStmt(child, depth + 1, out);
+      return;
   }
   KILN_UNREACHABLE("invalid statement kind");
 }
@@ -121,6 +138,15 @@ ScalarKind ScalarKindOf(DType dtype) {
 }
 
 Var NewVar(Kernel& kernel) { return Var{kernel.num_vars++}; }
+
+void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain) {
+  KILN_CHECK(extent > 0 && grain > 0) << "split " << extent << "/" << grain;
+  kernel.split = {.extent = extent,
+                  .grain = grain,
+                  .begin = NewVar(kernel),
+                  .end = NewVar(kernel),
+                  .grain_end = NewVar(kernel)};
+}
 
 ExprPtr Constant(double value, ScalarKind kind, int lanes) {
   return Make({.kind = Expr::Kind::kConstant, .type = {kind, lanes},
@@ -245,8 +271,34 @@ StmtPtr Store(int buffer, ExprPtr index, ExprPtr value) {
 }
 
 StmtPtr Assign(Var var, ExprPtr value) {
-  return Make({.kind = Stmt::Kind::kAssign, .var = var,
-               .value = std::move(value)});
+  return Make(
+      {.kind = Stmt::Kind::kAssign, .var = var, .value = std::move(value)});
+}
+
+StmtPtr If(ExprPtr condition, std::vector<StmtPtr> body,
+           std::vector<StmtPtr> else_body) {
+  KILN_CHECK(condition->type == (ValueType{ScalarKind::kBool, 1}))
+      << "if on " << ValueTypeToString(condition->type);
+  return Make({.kind = Stmt::Kind::kIf,
+               .value = std::move(condition),
+               .body = std::move(body),
+               .else_body = std::move(else_body)});
+}
+
+StmtPtr ForNonzero(Var var, NonzeroScan scan, std::vector<StmtPtr> body) {
+  KILN_CHECK(scan.extent > 0 && scan.rows > 0 &&
+             scan.index->type.kind == ScalarKind::kIndex)
+      << "nonzero scan of " << scan.extent << " positions, " << scan.rows
+      << " rows";
+  return Make({.kind = Stmt::Kind::kForNonzero,
+               .var = var,
+               .buffer = scan.buffer,
+               .index = std::move(scan.index),
+               .body = std::move(body),
+               .extent = scan.extent,
+               .stride = scan.stride,
+               .rows = scan.rows,
+               .row_stride = scan.row_stride});
 }
 
 std::string KernelToString(const Kernel& kernel,
@@ -261,6 +313,15 @@ std::string KernelToString(const Kernel& kernel,
   };
   list("reads", kernel.buffers_read);
   list("writes", kernel.buffers_written);
+  if (kernel.split.extent > 0) {
+    absl::StrAppend(&out, "  split [0, ", kernel.split.extent,
+                    ") in grains of ", kernel.split.grain, " into v",
+                    kernel.split.begin.id, " .. v", kernel.split.end.id,
+                    " (whole grains to v", kernel.split.grain_end.id, ")\n");
+  } else {
+    absl::StrAppend(&out, "  runs whole in part ", kernel.serial_part, "\n");
+  }
+  if (!kernel.barrier_before) absl::StrAppend(&out, "  no barrier before\n");
   AppendStmt(kernel.body, 1, out);
   return out;
 }

@@ -21,6 +21,13 @@
 // Semantics are those of the reference kernels (ops/kernels.h): IEEE
 // arithmetic in the buffer's type, no reassociation except where an op says
 // so, and transcendental functions as accurate as the C library's.
+//
+// A program can run as several parts at once, one per thread. A kernel that
+// declares a split (Kernel::split) divides the iterations of its outermost
+// loop between the parts, each part computing whole output elements, so
+// that results never depend on the number of parts; a kernel without one
+// runs whole in a single part. Parts wait for each other at a barrier before
+// every kernel that asks for one (Kernel::barrier_before).
 
 #ifndef KILN_JIT_LOOP_IR_H_
 #define KILN_JIT_LOOP_IR_H_
@@ -119,6 +126,13 @@ struct Stmt {
     kBlock,   // body statements in order
     kStore,   // buffer[index .. index + lanes) = value
     kAssign,  // var = value; a local's first assignment declares its type
+    kIf,      // if (value) body else else_body; value is a kBool scalar
+    // for var over the positions q in [0, extent), in increasing order,
+    // at which any of `rows` rows of buffer holds a nonzero,
+    //   buffer[index + r·row_stride + q·stride] != 0  for some r < rows,
+    // run body. != is C++'s: NaN counts as nonzero. The positions are
+    // found with vector compares, without a branch per element.
+    kForNonzero,
   };
 
   Kind kind;
@@ -126,9 +140,15 @@ struct Stmt {
   ExprPtr begin, end;  // kIndex scalars; `end` is exclusive
   int64_t step = 1;
   int buffer = -1;
-  ExprPtr index;  // kStore
-  ExprPtr value;  // kStore, kAssign
+  ExprPtr index;  // kStore, kForNonzero
+  ExprPtr value;  // kStore, kAssign, kIf
   std::vector<StmtPtr> body;
+  std::vector<StmtPtr> else_body;  // kIf
+  // kForNonzero.
+  int64_t extent = 0;
+  int64_t stride = 1;
+  int rows = 1;
+  int64_t row_stride = 0;
 };
 
 // A buffer of the program's table as a kernel sees it.
@@ -138,15 +158,39 @@ struct BufferInfo {
   std::string name;  // for dumps: the graph node or feed it holds
 };
 
+// How a kernel divides its work between the parts of a run. Iterations
+// [0, extent) go to the parts in contiguous chunks whose sizes are
+// multiples of `grain` (the last chunk excepted), in part order; a part may
+// get none. Before the body runs, `begin` and `end` hold the part's chunk
+// and `grain_end` the end of its whole grains,
+//   grain_end = begin + (end − begin) / grain · grain,
+// so that register-blocked loops can run to grain_end and a tail loop from
+// there to end.
+struct KernelSplit {
+  int64_t extent = 0;  // 0: the kernel runs whole in one part
+  int64_t grain = 1;
+  Var begin, end, grain_end;
+};
+
 // One fused loop nest, compiled to one function
-//   void <name>(char* const* buffer_table)
-// that reads buffer b's base address from buffer_table[b].
+//   void <name>(char* const* buffer_table, int64_t part, int64_t parts)
+// that reads buffer b's base address from buffer_table[b] and computes the
+// share `part` of `parts` (see KernelSplit).
 struct Kernel {
   std::string name;
   std::vector<int> buffers_read;
   std::vector<int> buffers_written;
   int num_vars = 0;
   StmtPtr body;
+  KernelSplit split;
+  // For a kernel without a split: which part runs it, modulo the number of
+  // parts. Independent kernels on different parts run at the same time.
+  int serial_part = 0;
+  // Whether every part waits, before this kernel, until all parts have
+  // finished the kernels before it. Only a kernel that touches no memory an
+  // unsynchronised earlier kernel of another part writes, and writes no
+  // memory such a kernel reads, may skip it.
+  bool barrier_before = true;
 };
 
 // A whole program: the buffer table's layout and the kernels to run in
@@ -162,8 +206,25 @@ struct LoopProgram {
   bool vector_math_library = false;
 };
 
+// What compiled code is told about the part of a run it computes. The
+// program's entry function is
+//   void <entry>(char* const* buffer_table, const RunPart* part)
+// and every part of a run calls it with the same table.
+struct RunPart {
+  int64_t index = 0;  // this part, in [0, count)
+  int64_t count = 1;  // the number of parts of the run
+  // Called by every part at each barrier; returns once all `count` parts
+  // have called it as often. Never called when count is 1.
+  void (*barrier)(void* state) = nullptr;
+  void* barrier_state = nullptr;
+};
+
 // A fresh variable of `kernel`.
 Var NewVar(Kernel& kernel);
+
+// Declares a split of `extent` iterations in grains of `grain` (see
+// KernelSplit), giving the split its three fresh variables.
+void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain);
 
 // ---- Building expressions ----
 
@@ -197,6 +258,21 @@ StmtPtr For(Var var, int64_t begin, int64_t end, int64_t step,
 StmtPtr Block(std::vector<StmtPtr> body);
 StmtPtr Store(int buffer, ExprPtr index, ExprPtr value);
 StmtPtr Assign(Var var, ExprPtr value);
+StmtPtr If(ExprPtr condition, std::vector<StmtPtr> body,
+           std::vector<StmtPtr> else_body = {});
+
+// The positions of a kForNonzero loop: `extent` positions `stride`
+// elements apart, starting at `index` in `buffer`, tested on `rows` rows
+// `row_stride` elements apart.
+struct NonzeroScan {
+  int buffer = -1;
+  ExprPtr index;
+  int64_t extent = 0;
+  int64_t stride = 1;
+  int rows = 1;
+  int64_t row_stride = 0;
+};
+StmtPtr ForNonzero(Var var, NonzeroScan scan, std::vector<StmtPtr> body);
 
 // ---- Inspection ----
 

@@ -1,7 +1,9 @@
 #include "jit/lower.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -27,6 +29,28 @@ bool IsBufferLeaf(OpKind op) {
 constexpr int kMatMulBlockRows = 4;
 
 int MatMulBlockVectors(int vector_bytes) { return vector_bytes >= 64 ? 4 : 2; }
+
+// The zero-skipping product visits, per register block, only the positions
+// p at which some of the block's rows of the left operand is nonzero. Its
+// blocks are kSkipBlockRows rows by as many vectors as the accumulator
+// budget allows, so that each right-operand row loaded serves every row of
+// the block; the columns are split into at most kMaxSkipColumnBlocks blocks,
+// each of which scans the left operand again.
+constexpr int kSkipBlockRows = 1;
+constexpr int kMaxSkipColumnBlocks = 4;
+
+// Vector accumulators a register block may use, leaving registers for the
+// right operand's vectors, the broadcasts and the products.
+int AccumulatorBudget(int vector_bytes) { return vector_bytes >= 64 ? 24 : 10; }
+
+// The zero-skipping product runs when at most this fraction of the left
+// operand is nonzero; denser operands go to the plain product, whose
+// blocks share loads more.
+constexpr double kSkipMaxDensity = 0.5;
+
+// Kernels doing less work than this, in loop iterations, run whole in one
+// part: dividing them would cost more in waiting than it could save.
+constexpr int64_t kMinSplitWork = 16384;
 
 // Where a value is read. A flat index serves graphs whose every read
 // follows the result's row-major order; otherwise each dimension has its
@@ -372,44 +396,101 @@ class KernelLowering {
 
   // Nests loops over `extents`, innermost last, around `body`, which gets
   // the loop variables; the innermost loop is vectorised when `lanes` > 1.
+  // With `split`, the outermost loop is divided between the parts of a run
+  // (see KernelSplit), in whole vectors when it is also the innermost.
   StmtPtr Nest(const std::vector<int64_t>& extents, int lanes,
-               const std::function<std::vector<StmtPtr>(
-                   const std::vector<Var>&, int)>& body) {
+               const std::function<std::vector<StmtPtr>(const std::vector<Var>&,
+                                                        int)>& body,
+               bool split = false) {
     std::vector<Var> vars;
     for (size_t d = 0; d < extents.size(); ++d) vars.push_back(NewVar(kernel_));
     if (extents.empty()) return Block(body(vars, 1));
+    auto step = [&](int step_lanes) { return body(vars, step_lanes); };
+    if (split && extents.size() == 1) {
+      SplitKernel(kernel_, extents[0], lanes);
+      return Block(SplitVectorLoop(vars[0], lanes, step));
+    }
     std::vector<StmtPtr> inner =
-        VectorLoop(vars.back(), 0, extents.back(), lanes,
-                   [&](int step_lanes) { return body(vars, step_lanes); });
+        VectorLoop(vars.back(), 0, extents.back(), lanes, step);
     for (int d = static_cast<int>(extents.size()) - 2; d >= 0; --d) {
-      inner = {For(vars[d], 0, extents[d], 1, std::move(inner))};
+      if (split && d == 0) {
+        SplitKernel(kernel_, extents[0], 1);
+        inner = {For(vars[0], SplitBegin(), SplitEnd(), 1, std::move(inner))};
+      } else {
+        inner = {For(vars[d], 0, extents[d], 1, std::move(inner))};
+      }
     }
     return Block(std::move(inner));
+  }
+
+  // The part's chunk of a split kernel's iterations, and the end of its
+  // whole grains.
+  ExprPtr SplitBegin() const { return Index(kernel_.split.begin); }
+  ExprPtr SplitEnd() const { return Index(kernel_.split.end); }
+  ExprPtr SplitGrainEnd() const { return Index(kernel_.split.grain_end); }
+
+  // VectorLoop over the part's chunk of a kernel split in grains of `lanes`:
+  // vectors to the end of the whole grains, then single elements.
+  std::vector<StmtPtr> SplitVectorLoop(
+      Var var, int lanes,
+      const std::function<std::vector<StmtPtr>(int)>& body) {
+    std::vector<StmtPtr> loops;
+    if (lanes > 1) {
+      loops.push_back(
+          For(var, SplitBegin(), SplitGrainEnd(), lanes, body(lanes)));
+    }
+    loops.push_back(For(var, lanes > 1 ? SplitGrainEnd() : SplitBegin(),
+                        SplitEnd(), 1, body(1)));
+    return loops;
   }
 
   // ---- Kernels ----
 
   absl::Status LowerElementwise() {
     const int lanes = VectorLanes();
+    const int64_t elements = NumElements(root_.shape());
+    const bool split = elements >= kMinSplitWork;
     if (copying_ || FlatReadable(root_)) {
       Var flat = NewVar(kernel_);
-      kernel_.body = Block(VectorLoop(
-          flat, 0, NumElements(root_.shape()), lanes, [&](int step_lanes) {
-            const Position index = FlatIndex(Index(flat));
-            return std::vector<StmtPtr>{
-                StoreRoot(index, RootValue(index, step_lanes, nullptr))};
-          }));
+      auto step = [&](int step_lanes) {
+        const Position index = FlatIndex(Index(flat));
+        return std::vector<StmtPtr>{
+            StoreRoot(index, RootValue(index, step_lanes, nullptr))};
+      };
+      if (split) {
+        SplitKernel(kernel_, elements, lanes);
+        kernel_.body = Block(SplitVectorLoop(flat, lanes, step));
+      } else {
+        kernel_.body = Block(VectorLoop(flat, 0, elements, lanes, step));
+      }
       return absl::OkStatus();
     }
     const int nest_lanes = VectorReadable(root_) ? lanes : 1;
-    kernel_.body = Nest(root_.shape(), nest_lanes,
-                        [&](const std::vector<Var>& vars, int step_lanes) {
-                          const Position index = Coordinates(Indices(vars));
-                          return std::vector<StmtPtr>{StoreRoot(
-                              index, RootValue(index, step_lanes, nullptr))};
-                        });
+    kernel_.body = Nest(
+        root_.shape(), nest_lanes,
+        [&](const std::vector<Var>& vars, int step_lanes) {
+          const Position index = Coordinates(Indices(vars));
+          return std::vector<StmtPtr>{
+              StoreRoot(index, RootValue(index, step_lanes, nullptr))};
+        },
+        split);
     return absl::OkStatus();
   }
+
+  // ---- Matrix products ----
+
+  // One vector of accumulators of a register block: `lanes` columns from
+  // `column` on, relative to the block's first column.
+  struct Slot {
+    int64_t column;
+    int lanes;
+  };
+
+  // The rows a product's loops cover: [begin, grain_end) in register blocks,
+  // then [grain_end, end) one row at a time.
+  struct RowRange {
+    ExprPtr begin, grain_end, end;
+  };
 
   absl::Status LowerMatMul() {
     Node a = producer_.input(0);
@@ -417,9 +498,35 @@ class KernelLowering {
     const int64_t m = a.shape()[0];
     const int64_t k = a.shape()[1];
     const int64_t n = b.shape()[1];
-    const bool vectors = VectorReadable(root_);
-    const int widest = vectors ? VectorLanes() : 1;
+    const int widest = VectorReadable(root_) ? VectorLanes() : 1;
+    RowRange rows{IndexConstant(0),
+                  IndexConstant(m / kMatMulBlockRows * kMatMulBlockRows),
+                  IndexConstant(m)};
+    if (m * k * n >= kMinSplitWork) {
+      // Parts get whole register blocks of rows; only the last part has
+      // single rows.
+      SplitKernel(kernel_, m, kMatMulBlockRows);
+      rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
+    }
+    std::vector<StmtPtr> dense = DenseMatMul(a, b, k, n, widest, rows);
+    std::optional<ZeroSkipping> skipping = PlanZeroSkipping(a, b, n, widest);
+    if (!skipping.has_value()) {
+      kernel_.body = Block(std::move(dense));
+      return absl::OkStatus();
+    }
+    std::vector<StmtPtr> body;
+    ExprPtr skip = ZeroSkippingPays(*skipping, body);
+    body.push_back(
+        If(skip, SkippingMatMul(a, b, k, *skipping, rows), std::move(dense)));
+    kernel_.body = Block(std::move(body));
+    return absl::OkStatus();
+  }
 
+  // The plain product: for each column segment, register blocks of
+  // kMatMulBlockRows rows by up to MatMulBlockVectors vectors, the right
+  // operand's panel reused across all row blocks.
+  std::vector<StmtPtr> DenseMatMul(Node a, Node b, int64_t k, int64_t n,
+                                   int widest, const RowRange& rows) {
     // Column segments: blocks of several full-width vectors, then single
     // vectors of halving width, then single columns.
     struct Segment {
@@ -448,78 +555,263 @@ class KernelLowering {
     for (const Segment& segment : segments) {
       Var j = NewVar(kernel_);
       Var i = NewVar(kernel_);
-      const int64_t row_end = m / kMatMulBlockRows * kMatMulBlockRows;
-      std::vector<StmtPtr> row_loops;
-      if (row_end > 0) {
-        row_loops.push_back(
-            For(i, 0, row_end, kMatMulBlockRows,
-                MatMulBlock(a, b, k, i, j, kMatMulBlockRows, segment.lanes,
-                            segment.vectors)));
+      std::vector<Slot> slots;
+      for (int c = 0; c < segment.vectors; ++c) {
+        slots.push_back({int64_t{c} * segment.lanes, segment.lanes});
       }
-      if (row_end < m) {
-        row_loops.push_back(For(
-            i, row_end, m, 1,
-            MatMulBlock(a, b, k, i, j, 1, segment.lanes, segment.vectors)));
-      }
-      body.push_back(For(j, segment.begin, segment.end,
-                         int64_t{segment.lanes} * segment.vectors,
-                         std::move(row_loops)));
+      body.push_back(For(
+          j, segment.begin, segment.end,
+          int64_t{segment.lanes} * segment.vectors,
+          {For(i, rows.begin, rows.grain_end, kMatMulBlockRows,
+               MatMulBlock(a, b, k, i, Index(j), kMatMulBlockRows, slots,
+                           std::nullopt)),
+           For(i, rows.grain_end, rows.end, 1,
+               MatMulBlock(a, b, k, i, Index(j), 1, slots, std::nullopt))}));
     }
-    kernel_.body = Block(std::move(body));
-    return absl::OkStatus();
+    return body;
   }
 
-  // One register block of the product: rows i .. i+rows, columns j ..
-  // j+vectors·lanes. Each accumulator starts at zero and adds a·b for
-  // p = 0, 1, ..., k−1 with a separate multiply and add, as the reference
-  // does.
-  std::vector<StmtPtr> MatMulBlock(Node a, Node b, int64_t k, Var i, Var j,
-                                   int rows, int lanes, int vectors) {
-    const ValueType vector_type{kind_, lanes};
+  // One register block of the product: rows i .. i+rows, and the columns of
+  // `slots` from `column` on. Each accumulator starts at zero and adds a·b
+  // for p = 0, 1, ..., k−1 with a separate multiply and add, as the
+  // reference does. With `scan`, p visits only the positions at which some
+  // of the block's rows of a is nonzero; the terms left out are a·b with a
+  // zero a and a finite b, exact zeros, and an accumulator that starts at +0
+  // is never −0, so adding them would change no bit.
+  std::vector<StmtPtr> MatMulBlock(Node a, Node b, int64_t k, Var i,
+                                   ExprPtr column, int rows,
+                                   const std::vector<Slot>& slots,
+                                   std::optional<NonzeroScan> scan) {
     std::vector<std::vector<Var>> accumulators(rows);
     std::vector<StmtPtr> block;
     for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < vectors; ++c) {
+      for (const Slot& slot : slots) {
         accumulators[r].push_back(NewVar(kernel_));
         block.push_back(
-            Assign(accumulators[r].back(), Constant(0, kind_, lanes)));
+            Assign(accumulators[r].back(), Constant(0, kind_, slot.lanes)));
       }
     }
     Var p = NewVar(kernel_);
     std::vector<StmtPtr> step;
     std::vector<Var> b_vectors;
-    for (int c = 0; c < vectors; ++c) {
+    for (const Slot& slot : slots) {
       b_vectors.push_back(NewVar(kernel_));
       step.push_back(Assign(
           b_vectors.back(),
-          Value(b, Coordinates({Index(p), Index(j) + int64_t{c} * lanes}),
-                lanes)));
+          Value(b, Coordinates({Index(p), column + slot.column}), slot.lanes)));
     }
     for (int r = 0; r < rows; ++r) {
-      Var a_value = NewVar(kernel_);
-      step.push_back(Assign(
-          a_value,
-          Splat(Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1),
-                lanes)));
-      for (int c = 0; c < vectors; ++c) {
+      // The row's element, broadcast once per width the slots use.
+      ExprPtr element =
+          Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1);
+      std::map<int, Var> broadcasts;
+      for (size_t c = 0; c < slots.size(); ++c) {
+        const int lanes = slots[c].lanes;
+        if (!broadcasts.contains(lanes)) {
+          broadcasts[lanes] = NewVar(kernel_);
+          step.push_back(Assign(broadcasts[lanes], Splat(element, lanes)));
+        }
+        const ValueType type{kind_, lanes};
         Var acc = accumulators[r][c];
         step.push_back(Assign(
-            acc, Binary(BinaryOp::kAdd, VarRef(acc, vector_type),
-                        Binary(BinaryOp::kMul, VarRef(a_value, vector_type),
-                               VarRef(b_vectors[c], vector_type)))));
+            acc, Binary(BinaryOp::kAdd, VarRef(acc, type),
+                        Binary(BinaryOp::kMul, VarRef(broadcasts[lanes], type),
+                               VarRef(b_vectors[c], type)))));
       }
     }
-    block.push_back(For(p, 0, k, 1, std::move(step)));
+    if (scan.has_value()) {
+      block.push_back(ForNonzero(p, *std::move(scan), std::move(step)));
+    } else {
+      block.push_back(For(p, 0, k, 1, std::move(step)));
+    }
     for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < vectors; ++c) {
-        const Position index = Coordinates(
-            {Index(i) + int64_t{r}, Index(j) + int64_t{c} * lanes});
+      for (size_t c = 0; c < slots.size(); ++c) {
+        const int lanes = slots[c].lanes;
+        const Position index =
+            Coordinates({Index(i) + int64_t{r}, column + slots[c].column});
         block.push_back(StoreRoot(
             index, RootValue(index, lanes,
-                             VarRef(accumulators[r][c], vector_type))));
+                             VarRef(accumulators[r][c], {kind_, lanes}))));
       }
     }
     return block;
+  }
+
+  // ---- Skipping the zeros of an input ----
+
+  // How a product skips the zeros of its left operand, a graph input or its
+  // transpose: which buffer to scan and how, which buffer must be finite,
+  // and the columns of each register block.
+  struct ZeroSkipping {
+    int a_buffer = -1;
+    int64_t a_elements = 0;
+    // Element (i, p) of a is a_buffer[i·row_stride + p·stride].
+    int64_t stride = 1;
+    int64_t row_stride = 0;
+    int b_buffer = -1;
+    int64_t b_elements = 0;
+    std::vector<std::vector<Slot>> column_blocks;
+  };
+
+  // The buffer holding `node`'s elements in row-major order: its own, or
+  // its input's for a reshape; -1 if there is none.
+  int RowMajorBuffer(Node node) const {
+    if (IsLoaded(node) && node.op() != OpKind::kFill) return buffer_of_(node);
+    if (node.op() == OpKind::kReshape && IsLoaded(node.input(0)) &&
+        node.input(0).op() != OpKind::kFill) {
+      return buffer_of_(node.input(0));
+    }
+    return -1;
+  }
+
+  std::optional<ZeroSkipping> PlanZeroSkipping(Node a, Node b, int64_t n,
+                                               int widest) {
+    if (!options_.skip_input_zeros) return std::nullopt;
+    ZeroSkipping plan;
+    const int64_t m = a.shape()[0];
+    const int64_t k = a.shape()[1];
+    // The left operand: an input, or the transpose of one, in a buffer.
+    Node input = a;
+    if (a.op() == OpKind::kTranspose && !IsLoaded(a)) {
+      input = a.input(0);
+      plan.stride = m;
+      plan.row_stride = 1;
+    } else {
+      plan.stride = 1;
+      plan.row_stride = k;
+    }
+    if (input.op() != OpKind::kInput || !IsLoaded(input)) return std::nullopt;
+    plan.a_buffer = buffer_of_(input);
+    plan.a_elements = m * k;
+    plan.b_buffer = RowMajorBuffer(b);
+    if (plan.b_buffer < 0) return std::nullopt;
+    plan.b_elements = NumElements(b.shape());
+
+    // Vectors of accumulators across the row, as the plain product makes
+    // them, dealt into as few blocks as the budget allows.
+    std::vector<Slot> slots;
+    int64_t column = 0;
+    for (int lanes = widest; lanes >= 1; lanes = lanes >= 4 ? lanes / 2 : 0) {
+      for (; n - column >= lanes; column += lanes)
+        slots.push_back({column, lanes});
+      if (lanes < 4) break;
+    }
+    for (; column < n; ++column) slots.push_back({column, 1});
+    const int64_t per_block =
+        std::max(1, AccumulatorBudget(options_.vector_bytes) / kSkipBlockRows);
+    const int64_t blocks =
+        (static_cast<int64_t>(slots.size()) + per_block - 1) / per_block;
+    if (blocks > kMaxSkipColumnBlocks) return std::nullopt;
+    const int64_t size =
+        (static_cast<int64_t>(slots.size()) + blocks - 1) / blocks;
+    for (size_t first = 0; first < slots.size(); first += size) {
+      plan.column_blocks.emplace_back(
+          slots.begin() + first,
+          slots.begin() + std::min(slots.size(), first + size));
+    }
+    return plan;
+  }
+
+  // Statements that decide, per run, whether skipping pays and is exact:
+  // the left operand is sparse enough, and the right one finite, so that
+  // every skipped term is an exact zero. Returns the decision.
+  ExprPtr ZeroSkippingPays(const ZeroSkipping& plan,
+                           std::vector<StmtPtr>& statements) {
+    ExprPtr zero = Constant(0, kind_);
+    auto nonzero = [&](ExprPtr x) {
+      return ToFloat(
+          Binary(BinaryOp::kNotEqual, x, Constant(0, kind_, x->type.lanes)),
+          kind_);
+    };
+    // x − x is 0 for a finite x and NaN for ±inf and NaN.
+    auto not_finite = [&](ExprPtr x) {
+      return ToFloat(Binary(BinaryOp::kNotEqual, Binary(BinaryOp::kSub, x, x),
+                            Constant(0, kind_, x->type.lanes)),
+                     kind_);
+    };
+    ExprPtr nonzeros = FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd,
+                                nonzero, statements);
+    ExprPtr any_not_finite = FlatFold(plan.b_buffer, plan.b_elements,
+                                      BinaryOp::kMax, not_finite, statements);
+    // Counts above the threshold, or a right operand that is not finite,
+    // choose the plain product.
+    const double threshold =
+        std::floor(kSkipMaxDensity * static_cast<double>(plan.a_elements));
+    ExprPtr count = Select(Binary(BinaryOp::kEqual, any_not_finite, zero),
+                           nonzeros, Constant(threshold + 1, kind_));
+    return Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_));
+  }
+
+  // Statements that combine term(x) over the `elements` elements of
+  // `buffer` with `op` (kAdd or kMax), vectors first and then a scalar
+  // tail; returns the scalar result. Counts of up to 2^24 are exact in f32,
+  // which is more than a decision needs.
+  ExprPtr FlatFold(int buffer, int64_t elements, BinaryOp op,
+                   const std::function<ExprPtr(ExprPtr)>& term,
+                   std::vector<StmtPtr>& statements) {
+    const int lanes = VectorLanes();
+    const int64_t vector_end = elements / lanes * lanes;
+    ExprPtr result = Constant(0, kind_);
+    if (vector_end > 0) {
+      Var total = NewVar(kernel_);
+      Var q = NewVar(kernel_);
+      const ValueType type{kind_, lanes};
+      statements.push_back(Assign(total, Constant(0, kind_, lanes)));
+      statements.push_back(For(
+          q, 0, vector_end, lanes,
+          {Assign(total, Binary(op, VarRef(total, type),
+                                term(Load(buffer, Index(q), kind_, lanes))))}));
+      result = ReduceLanes(op, VarRef(total, type));
+    }
+    if (vector_end < elements) {
+      Var tail = NewVar(kernel_);
+      Var q = NewVar(kernel_);
+      const ValueType type{kind_, 1};
+      statements.push_back(Assign(tail, result));
+      statements.push_back(
+          For(q, vector_end, elements, 1,
+              {Assign(tail, Binary(op, VarRef(tail, type),
+                                   term(Load(buffer, Index(q), kind_, 1))))}));
+      result = VarRef(tail, type);
+    }
+    return result;
+  }
+
+  // The zero-skipping product: for each column block, register blocks of
+  // kSkipBlockRows rows that visit only their rows' nonzero positions.
+  std::vector<StmtPtr> SkippingMatMul(Node a, Node b, int64_t k,
+                                      const ZeroSkipping& plan,
+                                      const RowRange& rows) {
+    static_assert(kMatMulBlockRows % kSkipBlockRows == 0,
+                  "parts get whole blocks of both products");
+    std::vector<StmtPtr> body;
+    for (const std::vector<Slot>& slots : plan.column_blocks) {
+      const ExprPtr column = IndexConstant(slots.front().column);
+      std::vector<Slot> relative;
+      for (const Slot& slot : slots) {
+        relative.push_back({slot.column - slots.front().column, slot.lanes});
+      }
+      // Blocks of kSkipBlockRows to the end of the part's whole grains,
+      // then single rows, unless the blocks are single rows already.
+      std::vector<int> block_sizes = {kSkipBlockRows};
+      if (kSkipBlockRows > 1) block_sizes.push_back(1);
+      for (int block_rows : block_sizes) {
+        Var i = NewVar(kernel_);
+        const NonzeroScan scan{.buffer = plan.a_buffer,
+                               .index = Index(i) * plan.row_stride,
+                               .extent = k,
+                               .stride = plan.stride,
+                               .rows = block_rows,
+                               .row_stride = plan.row_stride};
+        const bool blocked = block_rows == kSkipBlockRows;
+        ExprPtr from = blocked ? rows.begin : rows.grain_end;
+        ExprPtr to = blocked && kSkipBlockRows > 1 ? rows.grain_end : rows.end;
+        body.push_back(
+            For(i, from, to, block_rows,
+                MatMulBlock(a, b, k, i, column, block_rows, relative, scan)));
+      }
+    }
+    return body;
   }
 
   absl::Status LowerReduction() {
@@ -538,10 +830,12 @@ class KernelLowering {
     for (size_t d = 0; d < shape.size(); ++d) {
       if (static_cast<int>(d) != axis) kept.push_back(shape[d]);
     }
-    kernel_.body = Nest(kept, lanes, [&](const std::vector<Var>& vars,
-                                         int step_lanes) {
-      return ReduceAt(input, axis, length, vars, step_lanes);
-    });
+    kernel_.body = Nest(
+        kept, lanes,
+        [&](const std::vector<Var>& vars, int step_lanes) {
+          return ReduceAt(input, axis, length, vars, step_lanes);
+        },
+        /*split=*/NumElements(shape) >= kMinSplitWork);
     return absl::OkStatus();
   }
 
@@ -691,7 +985,8 @@ class KernelLowering {
               For(j, 0, input.shape().back(), 1,
                   {StoreRoot(index, RootValue(index, 1, value))}));
           return statements;
-        });
+        },
+        /*split=*/NumElements(input.shape()) >= kMinSplitWork);
     return absl::OkStatus();
   }
 

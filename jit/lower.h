@@ -75,6 +75,10 @@ struct LoweringOptions {
   int vector_bytes = 64;
   // See LoopProgram::vector_math_library.
   bool vector_math_library = false;
+  // Whether a matrix product whose left operand is a graph input (or its
+  // transpose) also gets the zero-skipping loop, which runs instead of the
+  // plain one whenever the input is sparse and the other operand finite.
+  bool skip_input_zeros = false;
 };
 
 // Lowers `plan`, made by PlanFusion for `graph` and `outputs`. Fails with

@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Compile(
 void RunOn(const CompiledCode& code, const std::vector<void*>& buffers) {
   std::vector<char*> table;
   for (void* buffer : buffers) table.push_back(static_cast<char*>(buffer));
-  code.entry()(table.data());
+  const RunPart whole;
+  code.entry()(table.data(), &whole);
 }
 
 template <typename T>
