@@ -152,6 +152,16 @@ class KernelEmitter {
   // once, in the entry block; the table never changes while code runs.
   llvm::Value* ElementAddress(int buffer, llvm::Value* index) {
     llvm::Value*& base = buffer_bases_[buffer];
+    if (base == nullptr && program_.buffers[buffer].local) {
+      // Local scratch: a cache-line-aligned array in the entry block.
+      const BufferInfo& info = program_.buffers[buffer];
+      llvm::Type* array = llvm::ArrayType::get(
+          ScalarType(ScalarKindOf(info.dtype)), info.num_elements);
+      llvm::AllocaInst* scratch = entry_builder_.CreateAlloca(
+          array, nullptr, absl::StrCat("b", buffer, ".local"));
+      scratch->setAlignment(llvm::Align(64));
+      base = scratch;
+    }
     if (base == nullptr) {
       llvm::Type* ptr = llvm::PointerType::getUnqual(context_);
       llvm::Value* slot = entry_builder_.CreateConstInBoundsGEP1_64(
@@ -822,8 +832,10 @@ class KernelEmitter {
     };
     const int64_t chunks = (loop.extent + kScanChunk - 1) / kScanChunk;
     const int64_t tail = loop.extent - (chunks - 1) * kScanChunk;
-    llvm::AllocaInst* chunk_slot = HiddenSlot("scan.chunk");
     llvm::AllocaInst* mask_slot = HiddenSlot("scan.mask");
+    if (chunks == 1)
+      return EmitSingleChunkScan(loop, base, var_slot, mask_slot);
+    llvm::AllocaInst* chunk_slot = HiddenSlot("scan.chunk");
     builder_.CreateStore(constant(0), chunk_slot);
 
     llvm::BasicBlock* chunk_header =
@@ -880,6 +892,37 @@ class KernelEmitter {
     builder_.CreateStore(following, chunk_slot);
     builder_.CreateCondBr(builder_.CreateICmpSLT(following, constant(chunks)),
                           chunk_header, exit);
+    builder_.SetInsertPoint(exit);
+    return absl::OkStatus();
+  }
+
+  // A scan of at most kScanChunk positions: one mask, then its bits.
+  absl::Status EmitSingleChunkScan(const Stmt& loop, llvm::Value* base,
+                                   llvm::AllocaInst* var_slot,
+                                   llvm::AllocaInst* mask_slot) {
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    llvm::Value* zero = llvm::ConstantInt::get(i64, 0);
+    builder_.CreateStore(ScanMask(loop, base, zero, loop.extent), mask_slot);
+    llvm::BasicBlock* bits_header =
+        llvm::BasicBlock::Create(context_, "scan.bits", &function_);
+    llvm::BasicBlock* visit =
+        llvm::BasicBlock::Create(context_, "scan.visit", &function_);
+    llvm::BasicBlock* exit =
+        llvm::BasicBlock::Create(context_, "scan.exit", &function_);
+    builder_.CreateBr(bits_header);
+    builder_.SetInsertPoint(bits_header);
+    llvm::Value* bits = builder_.CreateLoad(i64, mask_slot, "bits");
+    builder_.CreateCondBr(builder_.CreateICmpNE(bits, zero), visit, exit);
+    builder_.SetInsertPoint(visit);
+    builder_.CreateStore(builder_.CreateBinaryIntrinsic(
+                             llvm::Intrinsic::cttz, bits, builder_.getTrue()),
+                         var_slot);
+    builder_.CreateStore(
+        builder_.CreateAnd(
+            bits, builder_.CreateSub(bits, llvm::ConstantInt::get(i64, 1))),
+        mask_slot);
+    KILN_RETURN_IF_ERROR(EmitStatements(loop.body));
+    builder_.CreateBr(bits_header);
     builder_.SetInsertPoint(exit);
     return absl::OkStatus();
   }
@@ -1094,6 +1137,10 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> GenerateModule(
         llvm::GlobalValue::InternalLinkage, {i64, i64});
     function->getArg(1)->setName("part");
     function->getArg(2)->setName("parts");
+    // Kernels stay functions of their own: merged into the entry, they
+    // would make one huge function, on which LLVM's passes take far
+    // longer, for the saving of a dozen calls per run.
+    function->addFnAttr(llvm::Attribute::NoInline);
     KernelEmitter emitter(program, kernel, *function);
     KILN_RETURN_IF_ERROR(emitter.Emit());
     kernels.push_back(function);

@@ -53,8 +53,9 @@ std::string FingerprintText(const LoopProgram& loops,
   std::string text = absl::StrCat(
       target, "\nvector math library: ", loops.vector_math_library, "\n");
   for (size_t b = 0; b < loops.buffers.size(); ++b) {
-    absl::StrAppend(&text, "b", b, " ", DTypeName(loops.buffers[b].dtype),
-                    " ", loops.buffers[b].num_elements, "\n");
+    absl::StrAppend(&text, "b", b, " ", DTypeName(loops.buffers[b].dtype), " ",
+                    loops.buffers[b].num_elements,
+                    loops.buffers[b].local ? " local" : "", "\n");
   }
   for (const Kernel& kernel : loops.kernels) {
     absl::StrAppend(&text, KernelToString(kernel, loops.buffers));
@@ -149,6 +150,8 @@ class JitProgram : public Program {
           break;
         case BufferBinding::Source::kFeed:
           feed_buffers_.push_back(static_cast<int>(b));
+          break;
+        case BufferBinding::Source::kLocal:
           break;
       }
     }

@@ -156,6 +156,10 @@ struct BufferInfo {
   DType dtype = DType::kF32;
   int64_t num_elements = 0;
   std::string name;  // for dumps: the graph node or feed it holds
+  // Scratch memory of the one kernel that uses it: each call of that
+  // kernel, in each part, has its own copy on its stack, uninitialised. The
+  // table has no entry for it.
+  bool local = false;
 };
 
 // How a kernel divides its work between the parts of a run. Iterations

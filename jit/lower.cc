@@ -32,16 +32,24 @@ int MatMulBlockVectors(int vector_bytes) { return vector_bytes >= 64 ? 4 : 2; }
 
 // The zero-skipping product visits, per register block, only the positions
 // p at which some of the block's rows of the left operand is nonzero. Its
-// blocks are kSkipBlockRows rows by as many vectors as the accumulator
-// budget allows, so that each right-operand row loaded serves every row of
-// the block; the columns are split into at most kMaxSkipColumnBlocks blocks,
-// each of which scans the left operand again.
-constexpr int kSkipBlockRows = 1;
+// blocks are up to kMaxSkipBlockRows rows by as many vectors as the
+// accumulator budget allows, so that each right-operand row loaded serves
+// every row of the block; the columns are split into at most
+// kMaxSkipColumnBlocks blocks, each of which scans the left operand again.
+constexpr int kMaxSkipBlockRows = 2;
 constexpr int kMaxSkipColumnBlocks = 4;
 
 // Vector accumulators a register block may use, leaving registers for the
-// right operand's vectors, the broadcasts and the products.
-int AccumulatorBudget(int vector_bytes) { return vector_bytes >= 64 ? 24 : 10; }
+// right operand's vector, the broadcasts and the products.
+int AccumulatorBudget(int vector_bytes) { return vector_bytes >= 64 ? 26 : 10; }
+
+// When the left operand is the transpose of an input X, a row of it is a
+// column of X, which no vector load reads. The zero-skipping product then
+// takes its rows in groups, whose partial sums stay in a local scratch
+// array of at most this many bytes, well inside a 32 KiB L1 cache; each row
+// of X is scanned once per group, contiguously.
+constexpr int64_t kMaxScratchBytes = 16384;
+constexpr int kMaxRowGroup = 16;
 
 // The zero-skipping product runs when at most this fraction of the left
 // operand is nonzero; denser operands go to the plain product, whose
@@ -89,11 +97,15 @@ std::vector<ExprPtr> Indices(const std::vector<Var>& vars) {
 // Builds one kernel of a program.
 class KernelLowering {
  public:
+  // `add_local` adds a kernel-local scratch buffer of a dtype and size to
+  // the program and returns its number.
   KernelLowering(const FusionPlan& plan, const LoweringOptions& options,
-                 std::function<int(Node)> buffer_of, Kernel& kernel)
+                 std::function<int(Node)> buffer_of,
+                 std::function<int(DType, int64_t)> add_local, Kernel& kernel)
       : plan_(plan),
         options_(options),
         buffer_of_(std::move(buffer_of)),
+        add_local_(std::move(add_local)),
         kernel_(kernel) {}
 
   // Lowers `planned`, storing its root's value into `target`.
@@ -499,25 +511,28 @@ class KernelLowering {
     const int64_t k = a.shape()[1];
     const int64_t n = b.shape()[1];
     const int widest = VectorReadable(root_) ? VectorLanes() : 1;
-    RowRange rows{IndexConstant(0),
-                  IndexConstant(m / kMatMulBlockRows * kMatMulBlockRows),
+    std::optional<ZeroSkipping> skipping = PlanZeroSkipping(a, b, n, widest);
+    // Parts get whole register blocks (or groups, which are whole blocks
+    // too) of rows; only the last part has single rows.
+    const int grain = RowGrain(skipping);
+    RowRange rows{IndexConstant(0), IndexConstant(m / grain * grain),
                   IndexConstant(m)};
     if (m * k * n >= kMinSplitWork) {
-      // Parts get whole register blocks of rows; only the last part has
-      // single rows.
-      SplitKernel(kernel_, m, kMatMulBlockRows);
+      SplitKernel(kernel_, m, grain);
       rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
     }
     std::vector<StmtPtr> dense = DenseMatMul(a, b, k, n, widest, rows);
-    std::optional<ZeroSkipping> skipping = PlanZeroSkipping(a, b, n, widest);
     if (!skipping.has_value()) {
       kernel_.body = Block(std::move(dense));
       return absl::OkStatus();
     }
     std::vector<StmtPtr> body;
     ExprPtr skip = ZeroSkippingPays(*skipping, body);
-    body.push_back(
-        If(skip, SkippingMatMul(a, b, k, *skipping, rows), std::move(dense)));
+    std::vector<StmtPtr> sparse =
+        skipping->row_group > 0
+            ? GroupedSkippingMatMul(a, b, k, n, *skipping, rows)
+            : SkippingMatMul(a, b, k, *skipping, rows);
+    body.push_back(If(skip, std::move(sparse), std::move(dense)));
     kernel_.body = Block(std::move(body));
     return absl::OkStatus();
   }
@@ -592,33 +607,10 @@ class KernelLowering {
       }
     }
     Var p = NewVar(kernel_);
-    std::vector<StmtPtr> step;
-    std::vector<Var> b_vectors;
-    for (const Slot& slot : slots) {
-      b_vectors.push_back(NewVar(kernel_));
-      step.push_back(Assign(
-          b_vectors.back(),
-          Value(b, Coordinates({Index(p), column + slot.column}), slot.lanes)));
-    }
-    for (int r = 0; r < rows; ++r) {
-      // The row's element, broadcast once per width the slots use.
-      ExprPtr element =
-          Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1);
-      std::map<int, Var> broadcasts;
-      for (size_t c = 0; c < slots.size(); ++c) {
-        const int lanes = slots[c].lanes;
-        if (!broadcasts.contains(lanes)) {
-          broadcasts[lanes] = NewVar(kernel_);
-          step.push_back(Assign(broadcasts[lanes], Splat(element, lanes)));
-        }
-        const ValueType type{kind_, lanes};
-        Var acc = accumulators[r][c];
-        step.push_back(Assign(
-            acc, Binary(BinaryOp::kAdd, VarRef(acc, type),
-                        Binary(BinaryOp::kMul, VarRef(broadcasts[lanes], type),
-                               VarRef(b_vectors[c], type)))));
-      }
-    }
+    std::vector<StmtPtr> step =
+        scan.has_value()
+            ? BlockStepByColumn(a, b, i, p, column, rows, slots, accumulators)
+            : BlockStepByRow(a, b, i, p, column, rows, slots, accumulators);
     if (scan.has_value()) {
       block.push_back(ForNonzero(p, *std::move(scan), std::move(step)));
     } else {
@@ -637,6 +629,83 @@ class KernelLowering {
     return block;
   }
 
+  // One step p of a register block, as the plain product runs it: every
+  // right-operand vector loaded first, then each row's updates.
+  std::vector<StmtPtr> BlockStepByRow(
+      Node a, Node b, Var i, Var p, ExprPtr column, int rows,
+      const std::vector<Slot>& slots,
+      const std::vector<std::vector<Var>>& accumulators) {
+    std::vector<StmtPtr> step;
+    std::vector<Var> b_vectors;
+    for (const Slot& slot : slots) {
+      b_vectors.push_back(NewVar(kernel_));
+      step.push_back(Assign(
+          b_vectors.back(),
+          Value(b, Coordinates({Index(p), column + slot.column}), slot.lanes)));
+    }
+    for (int r = 0; r < rows; ++r) {
+      std::map<int, Var> broadcasts = Broadcasts(a, i, p, r, slots, step);
+      for (size_t c = 0; c < slots.size(); ++c) {
+        step.push_back(Accumulate(accumulators[r][c],
+                                  broadcasts[slots[c].lanes], b_vectors[c],
+                                  slots[c].lanes));
+      }
+    }
+    return step;
+  }
+
+  // One step p of a register block whose accumulators nearly fill the
+  // registers: the broadcasts first, then each right-operand vector used
+  // by every row as soon as it is loaded, so that one vector is live at a
+  // time.
+  std::vector<StmtPtr> BlockStepByColumn(
+      Node a, Node b, Var i, Var p, ExprPtr column, int rows,
+      const std::vector<Slot>& slots,
+      const std::vector<std::vector<Var>>& accumulators) {
+    std::vector<StmtPtr> step;
+    std::vector<std::map<int, Var>> broadcasts;
+    for (int r = 0; r < rows; ++r) {
+      broadcasts.push_back(Broadcasts(a, i, p, r, slots, step));
+    }
+    for (size_t c = 0; c < slots.size(); ++c) {
+      Var b_vector = NewVar(kernel_);
+      step.push_back(Assign(
+          b_vector, Value(b, Coordinates({Index(p), column + slots[c].column}),
+                          slots[c].lanes)));
+      for (int r = 0; r < rows; ++r) {
+        step.push_back(Accumulate(accumulators[r][c],
+                                  broadcasts[r][slots[c].lanes], b_vector,
+                                  slots[c].lanes));
+      }
+    }
+    return step;
+  }
+
+  // Statements broadcasting a[i + r, p] once per width the slots use;
+  // returns the variables by width.
+  std::map<int, Var> Broadcasts(Node a, Var i, Var p, int r,
+                                const std::vector<Slot>& slots,
+                                std::vector<StmtPtr>& step) {
+    ExprPtr element =
+        Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1);
+    std::map<int, Var> broadcasts;
+    for (const Slot& slot : slots) {
+      if (broadcasts.contains(slot.lanes)) continue;
+      broadcasts[slot.lanes] = NewVar(kernel_);
+      step.push_back(
+          Assign(broadcasts[slot.lanes], Splat(element, slot.lanes)));
+    }
+    return broadcasts;
+  }
+
+  // acc = acc + a·b, a separate multiply and add as the reference does.
+  StmtPtr Accumulate(Var acc, Var a, Var b, int lanes) {
+    const ValueType type{kind_, lanes};
+    return Assign(
+        acc, Binary(BinaryOp::kAdd, VarRef(acc, type),
+                    Binary(BinaryOp::kMul, VarRef(a, type), VarRef(b, type))));
+  }
+
   // ---- Skipping the zeros of an input ----
 
   // How a product skips the zeros of its left operand, a graph input or its
@@ -650,8 +719,22 @@ class KernelLowering {
     int64_t row_stride = 0;
     int b_buffer = -1;
     int64_t b_elements = 0;
+    // Rows per register block, and the columns of each block.
+    int block_rows = 1;
     std::vector<std::vector<Slot>> column_blocks;
+    // For a transposed input: rows per group of the scratch-array loop
+    // (see kMaxScratchBytes); 0 for register blocks.
+    int row_group = 0;
   };
+
+  // The rows a product gives each part at a time: the zero-skipping
+  // product's groups, or the plain product's register blocks.
+  static int RowGrain(const std::optional<ZeroSkipping>& skipping) {
+    if (skipping.has_value() && skipping->row_group > 0) {
+      return skipping->row_group;
+    }
+    return kMatMulBlockRows;
+  }
 
   // The buffer holding `node`'s elements in row-major order: its own, or
   // its input's for a reshape; -1 if there is none.
@@ -687,27 +770,54 @@ class KernelLowering {
     if (plan.b_buffer < 0) return std::nullopt;
     plan.b_elements = NumElements(b.shape());
 
-    // Vectors of accumulators across the row, as the plain product makes
-    // them, dealt into as few blocks as the budget allows.
+    // Vectors of accumulators across a row, as the plain product makes
+    // them: full vectors, then single vectors of halving width, then
+    // single columns.
     std::vector<Slot> slots;
     int64_t column = 0;
-    for (int lanes = widest; lanes >= 1; lanes = lanes >= 4 ? lanes / 2 : 0) {
-      for (; n - column >= lanes; column += lanes)
+    for (; widest > 1 && n - column >= widest; column += widest) {
+      slots.push_back({column, widest});
+    }
+    for (int lanes = widest / 2; lanes >= 4; lanes /= 2) {
+      if (n - column >= lanes) {
         slots.push_back({column, lanes});
-      if (lanes < 4) break;
+        column += lanes;
+      }
     }
     for (; column < n; ++column) slots.push_back({column, 1});
-    const int64_t per_block =
-        std::max(1, AccumulatorBudget(options_.vector_bytes) / kSkipBlockRows);
-    const int64_t blocks =
-        (static_cast<int64_t>(slots.size()) + per_block - 1) / per_block;
+
+    if (plan.stride != 1) {
+      // A transposed input: groups of rows in scratch, all columns at once.
+      const int64_t row_bytes = n * DTypeSize(root_.dtype());
+      int group = kMaxRowGroup;
+      while (group > kMatMulBlockRows && group * row_bytes > kMaxScratchBytes) {
+        group /= 2;
+      }
+      if (group * row_bytes > kMaxScratchBytes) return std::nullopt;
+      plan.row_group = group;
+      plan.column_blocks = {slots};
+      return plan;
+    }
+
+    // Register blocks: as many rows (up to kMaxSkipBlockRows) as fit the
+    // budget with every column, else single rows in column blocks, which
+    // are dealt as evenly as they go.
+    const int budget = AccumulatorBudget(options_.vector_bytes);
+    const int64_t num_slots = static_cast<int64_t>(slots.size());
+    for (int rows = kMaxSkipBlockRows; rows > 1; rows /= 2) {
+      if (rows * num_slots <= budget) {
+        plan.block_rows = rows;
+        break;
+      }
+    }
+    const int64_t per_block = budget / plan.block_rows;
+    const int64_t blocks = (num_slots + per_block - 1) / per_block;
     if (blocks > kMaxSkipColumnBlocks) return std::nullopt;
-    const int64_t size =
-        (static_cast<int64_t>(slots.size()) + blocks - 1) / blocks;
-    for (size_t first = 0; first < slots.size(); first += size) {
+    const int64_t size = (num_slots + blocks - 1) / blocks;
+    for (int64_t first = 0; first < num_slots; first += size) {
       plan.column_blocks.emplace_back(
           slots.begin() + first,
-          slots.begin() + std::min(slots.size(), first + size));
+          slots.begin() + std::min(num_slots, first + size));
     }
     return plan;
   }
@@ -778,12 +888,13 @@ class KernelLowering {
   }
 
   // The zero-skipping product: for each column block, register blocks of
-  // kSkipBlockRows rows that visit only their rows' nonzero positions.
+  // plan.block_rows rows that visit only their rows' nonzero positions.
   std::vector<StmtPtr> SkippingMatMul(Node a, Node b, int64_t k,
                                       const ZeroSkipping& plan,
                                       const RowRange& rows) {
-    static_assert(kMatMulBlockRows % kSkipBlockRows == 0,
+    static_assert(kMatMulBlockRows % kMaxSkipBlockRows == 0,
                   "parts get whole blocks of both products");
+    const int block_rows_max = plan.block_rows;
     std::vector<StmtPtr> body;
     for (const std::vector<Slot>& slots : plan.column_blocks) {
       const ExprPtr column = IndexConstant(slots.front().column);
@@ -791,10 +902,10 @@ class KernelLowering {
       for (const Slot& slot : slots) {
         relative.push_back({slot.column - slots.front().column, slot.lanes});
       }
-      // Blocks of kSkipBlockRows to the end of the part's whole grains,
-      // then single rows, unless the blocks are single rows already.
-      std::vector<int> block_sizes = {kSkipBlockRows};
-      if (kSkipBlockRows > 1) block_sizes.push_back(1);
+      // Blocks to the end of the part's whole grains, then single rows,
+      // unless the blocks are single rows already.
+      std::vector<int> block_sizes = {block_rows_max};
+      if (block_rows_max > 1) block_sizes.push_back(1);
       for (int block_rows : block_sizes) {
         Var i = NewVar(kernel_);
         const NonzeroScan scan{.buffer = plan.a_buffer,
@@ -803,9 +914,9 @@ class KernelLowering {
                                .stride = plan.stride,
                                .rows = block_rows,
                                .row_stride = plan.row_stride};
-        const bool blocked = block_rows == kSkipBlockRows;
+        const bool blocked = block_rows == block_rows_max;
         ExprPtr from = blocked ? rows.begin : rows.grain_end;
-        ExprPtr to = blocked && kSkipBlockRows > 1 ? rows.grain_end : rows.end;
+        ExprPtr to = blocked && block_rows_max > 1 ? rows.grain_end : rows.end;
         body.push_back(
             For(i, from, to, block_rows,
                 MatMulBlock(a, b, k, i, column, block_rows, relative, scan)));
@@ -813,6 +924,107 @@ class KernelLowering {
     }
     return body;
   }
+
+  // The zero-skipping product for a left operand that is the transpose of
+  // an input X [k, m]: a[i, p] = X[p, i]. Output rows come in groups of
+  // plan.row_group whose partial sums live in a local scratch array; for
+  // each p, one contiguous scan of X[p, group] finds the group's rows that
+  // get a term, and each such row adds a·b[p, :] to its partial sums. Every
+  // sum still runs over p in increasing order from zero, so the result is
+  // the plain product's, bit for bit.
+  std::vector<StmtPtr> GroupedSkippingMatMul(Node a, Node b, int64_t k,
+                                             int64_t n,
+                                             const ZeroSkipping& plan,
+                                             const RowRange& rows) {
+    const int64_t m = a.shape()[0];
+    const int group = plan.row_group;
+    // Rows of the scratch array start on cache lines, so that no vector
+    // of partial sums straddles two.
+    const int64_t line = 64 / DTypeSize(root_.dtype());
+    const int64_t stride = (n + line - 1) / line * line;
+    const int scratch = add_local_(root_.dtype(), group * stride);
+    kernel_.buffers_written.push_back(scratch);
+    const std::vector<Slot>& slots = plan.column_blocks.front();
+    std::vector<StmtPtr> body;
+    // Whole groups to the end of the part's grains, then the last rows.
+    body.push_back(RowGroups(a, b, k, stride, scratch, slots, plan, rows.begin,
+                             rows.grain_end, group));
+    if (m % group != 0) {
+      body.push_back(RowGroups(a, b, k, stride, scratch, slots, plan,
+                               rows.grain_end, rows.end, m % group));
+    }
+    return body;
+  }
+
+  // Groups of `rows_per_group` rows starting at multiples of it from
+  // `from`, up to `to`; row r of a group's sums starts at r·stride of the
+  // scratch array.
+  StmtPtr RowGroups(Node a, Node b, int64_t k, int64_t stride, int scratch,
+                    const std::vector<Slot>& slots, const ZeroSkipping& plan,
+                    ExprPtr from, ExprPtr to, int rows_per_group) {
+    const int lanes = VectorLanes();
+    Var first_row = NewVar(kernel_);
+    std::vector<StmtPtr> group;
+
+    // Partial sums start at +0.
+    Var z = NewVar(kernel_);
+    for (StmtPtr& zeroing :
+         VectorLoop(z, 0, rows_per_group * stride, lanes, [&](int step_lanes) {
+           return std::vector<StmtPtr>{
+               Store(scratch, Index(z), Constant(0, kind_, step_lanes))};
+         })) {
+      group.push_back(std::move(zeroing));
+    }
+
+    // For each p, the group's rows with a nonzero a[row, p] = X[p, row].
+    Var p = NewVar(kernel_);
+    Var r = NewVar(kernel_);
+    ExprPtr row = Index(first_row) + Index(r);
+    ExprPtr element = Value(a, Coordinates({row, Index(p)}), 1);
+    std::vector<StmtPtr> visit;
+    std::map<int, Var> broadcasts;
+    for (const Slot& slot : slots) {
+      const ValueType type{kind_, slot.lanes};
+      if (!broadcasts.contains(slot.lanes)) {
+        broadcasts[slot.lanes] = NewVar(kernel_);
+        visit.push_back(
+            Assign(broadcasts[slot.lanes], Splat(element, slot.lanes)));
+      }
+      ExprPtr at = Index(r) * stride + slot.column;
+      ExprPtr partial = Load(scratch, at, kind_, slot.lanes);
+      ExprPtr b_value = Value(
+          b, Coordinates({Index(p), IndexConstant(slot.column)}), slot.lanes);
+      visit.push_back(
+          Store(scratch, at,
+                Binary(BinaryOp::kAdd, partial,
+                       Binary(BinaryOp::kMul,
+                              VarRef(broadcasts[slot.lanes], type), b_value))));
+    }
+    const NonzeroScan scan{.buffer = plan.a_buffer,
+                           .index = Index(p) * m_of(a) + Index(first_row),
+                           .extent = rows_per_group,
+                           .stride = 1,
+                           .rows = 1,
+                           .row_stride = 0};
+    group.push_back(For(p, 0, k, 1, {ForNonzero(r, scan, std::move(visit))}));
+
+    // The epilogue on each row's sums.
+    Var out_row = NewVar(kernel_);
+    std::vector<StmtPtr> stores;
+    for (const Slot& slot : slots) {
+      const Position index = Coordinates(
+          {Index(first_row) + Index(out_row), IndexConstant(slot.column)});
+      ExprPtr sums = Load(scratch, Index(out_row) * stride + slot.column, kind_,
+                          slot.lanes);
+      stores.push_back(StoreRoot(index, RootValue(index, slot.lanes, sums)));
+    }
+    group.push_back(For(out_row, 0, rows_per_group, 1, std::move(stores)));
+    return For(first_row, std::move(from), std::move(to), rows_per_group,
+               std::move(group));
+  }
+
+  // The rows of a matrix product's left operand.
+  static int64_t m_of(Node a) { return a.shape()[0]; }
 
   absl::Status LowerReduction() {
     Node input = producer_.input(0);
@@ -1117,6 +1329,7 @@ class KernelLowering {
   const FusionPlan& plan_;
   const LoweringOptions& options_;
   std::function<int(Node)> buffer_of_;
+  std::function<int(DType, int64_t)> add_local_;
   Kernel& kernel_;
 
   Node root_;
@@ -1224,7 +1437,18 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
       }
       return buffer_of(node);
     };
-    KernelLowering lowering(plan, options, kernel_buffer_of, kernel);
+    auto add_local = [&](DType dtype, int64_t elements) {
+      program.loops.buffers.push_back({.dtype = dtype,
+                                       .num_elements = elements,
+                                       .name = absl::StrCat("scratch of k", k),
+                                       .local = true});
+      BufferBinding binding;
+      binding.source = BufferBinding::Source::kLocal;
+      binding.first_kernel = binding.last_kernel = k;
+      program.bindings.push_back(std::move(binding));
+      return static_cast<int>(program.bindings.size()) - 1;
+    };
+    KernelLowering lowering(plan, options, kernel_buffer_of, add_local, kernel);
     KILN_RETURN_IF_ERROR(lowering.Lower(planned, target));
     for (int read : kernel.buffers_read) {
       BufferBinding& binding = program.bindings[read];

@@ -43,7 +43,9 @@ namespace kiln::jit {
 
 // Where the executor finds buffer b of the table before each run.
 struct BufferBinding {
-  enum class Source { kFeed, kConstant, kArena };
+  // kLocal: a kernel's scratch memory (BufferInfo::local), which lives on
+  // that kernel's stack and has no table entry.
+  enum class Source { kFeed, kConstant, kArena, kLocal };
   Source source = Source::kArena;
   // kFeed: the input or parameter's name.
   std::string feed_name;

@@ -58,11 +58,14 @@ void ScheduleParts(const std::vector<BufferBinding>& bindings,
   KILN_CHECK(bindings.size() == program.buffers.size());
   std::vector<Footprint> footprints;
   for (const Kernel& kernel : program.kernels) {
+    // A kernel's local scratch is private to each part.
     Footprint footprint;
     for (int b : kernel.buffers_read) {
+      if (program.buffers[b].local) continue;
       footprint.reads.push_back(RegionOf(bindings, program, b));
     }
     for (int b : kernel.buffers_written) {
+      if (program.buffers[b].local) continue;
       footprint.writes.push_back(RegionOf(bindings, program, b));
     }
     footprints.push_back(std::move(footprint));

@@ -9,9 +9,11 @@
 namespace kiln::jit {
 namespace {
 
-// How long a waiting thread spins before it sleeps: about 20 µs at 3 GHz,
-// longer than a step's gap between kernels, far shorter than a time slice.
-constexpr int kSpinIterations = 2000;
+// How long a waiting thread spins before it sleeps: a few microseconds,
+// about as long as a small kernel, so that the next barrier or run of a
+// step usually finds it awake, while a thread whose partner lost its core
+// to another process soon gives the core up.
+constexpr int kSpinIterations = 256;
 
 void Pause() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -122,7 +122,7 @@ absl::Status ParseDataOptions(const CommandLine& flags,
   return absl::OkStatus();
 }
 
-// --backend, --dump, --save, --load and --quiet.
+// --backend, --dump, --threads, --save, --load and --quiet.
 absl::Status ParseOutputOptions(const CommandLine& flags,
                                 TrainingOptions& options) {
   options.backend = flags.Get("backend");
@@ -133,6 +133,15 @@ absl::Status ParseOutputOptions(const CommandLine& flags,
   options.dump_dir = flags.Get("dump");
   if (!options.dump_dir.empty() && options.backend != "jit") {
     return Invalid("--dump needs --backend=jit");
+  }
+  if (flags.WasSet("threads")) {
+    KILN_ASSIGN_OR_RETURN(int64_t threads, flags.GetInt("threads"));
+    if (threads < 1 || threads > 64) {
+      return Invalid("--threads must be in [1, 64], got ", threads);
+    }
+    if (options.backend != "jit")
+      return Invalid("--threads needs --backend=jit");
+    options.threads = static_cast<int>(threads);
   }
   options.metrics_out = flags.Get("metrics_out");
   options.load_path = flags.Get("load");
@@ -171,6 +180,9 @@ std::vector<FlagSpec> TrainingFlags() {
       {"eval_every", "200", "evaluate after epochs divisible by this"},
       {"dtype", "f64", "f32 or f64"},
       {"backend", "jit", "executor: jit (compiled) or interp (reference)"},
+      {"threads", "1",
+       "jit only: threads per training step (1-64, default KILN_THREADS or "
+       "1); results are bit-identical for any count"},
       {"dump", "",
        "jit only: directory to write the forward, gradient and fused graphs "
        "(dot and svg) and each compiled program's LLVM IR and assembly"},
@@ -261,6 +273,7 @@ absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(
     KILN_ASSIGN_OR_RETURN(jit_options.dump, jit::ParseDumpOptions("all"));
     jit_options.dump_dir = options.dump_dir;
   }
+  if (options.threads > 0) jit_options.num_threads = options.threads;
   return std::make_unique<jit::JitExecutor>(std::move(jit_options));
 }
 

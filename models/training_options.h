@@ -51,6 +51,9 @@ struct TrainingOptions {
   std::string metrics_out;
   // "jit" or "interp".
   std::string backend;
+  // Threads of each JIT-compiled step, 1 to 64; 0 leaves it to
+  // KILN_THREADS (default 1). Results do not depend on it.
+  int threads = 0;
   // Where --dump writes the graphs, IR and assembly; empty for no dump.
   std::string dump_dir;
   // Checkpoints to read before training and write after it; empty for none.

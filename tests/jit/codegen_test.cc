@@ -660,6 +660,239 @@ TEST(CodegenTest, EntryRunsKernelsInProgramOrder) {
   EXPECT_TRUE(BitIdentical(z, expected_z));
 }
 
+// ---- Zero scans, branches, scratch and splits ----
+
+struct ScanCase {
+  std::string name;
+  NonzeroScan scan;  // index given as a constant; buffer 0
+};
+
+std::string ScanName(const ::testing::TestParamInfo<ScanCase>& info) {
+  return info.param.name;
+}
+
+class NonzeroScanTest : public ::testing::TestWithParam<ScanCase> {};
+
+// The kernel writes each visited position, in visiting order, to buffer 1
+// and the number of visits to buffer 2; the test compares both with the
+// positions C++ finds.
+TEST_P(NonzeroScanTest, VisitsExactlyThePositionsWithANonzeroInOrder) {
+  const NonzeroScan& scan = GetParam().scan;
+  const int64_t start = scan.index->index_constant;
+  const int64_t elements = start + (scan.extent - 1) * scan.stride +
+                           (scan.rows - 1) * scan.row_stride + 1;
+  std::vector<float> x(elements);
+  std::mt19937_64 rng(21);
+  std::uniform_int_distribution<int> pick(0, 9);
+  for (float& value : x) {
+    // Mostly zeros, some negative zeros (which count as zero) and NaNs
+    // (which do not), the rest ordinary values.
+    const int kind = pick(rng);
+    value = kind < 6    ? 0.0f
+            : kind == 6 ? -0.0f
+            : kind == 7 ? std::numeric_limits<float>::quiet_NaN()
+                        : 0.5f + static_cast<float>(kind);
+  }
+  std::vector<float> expected;
+  for (int64_t q = 0; q < scan.extent; ++q) {
+    for (int r = 0; r < scan.rows; ++r) {
+      const float value = x[start + q * scan.stride + r * scan.row_stride];
+      if (value != 0.0f) {
+        expected.push_back(static_cast<float>(q));
+        break;
+      }
+    }
+  }
+
+  LoopProgram program;
+  program.buffers = {{DType::kF32, elements, "x"},
+                     {DType::kF32, scan.extent, "visited"},
+                     {DType::kF32, 1, "count"}};
+  Kernel kernel{.name = "scan", .buffers_read = {0}, .buffers_written = {1, 2}};
+  const Var q = NewVar(kernel);
+  const Var count = NewVar(kernel);
+  NonzeroScan with_buffer = scan;
+  with_buffer.buffer = 0;
+  kernel.body = Block(
+      {Assign(count, IndexConstant(0)),
+       ForNonzero(
+           q, with_buffer,
+           {Store(1, Index(count), IndexToFloat(Index(q), ScalarKind::kF32)),
+            Assign(count, Index(count) + 1)}),
+       Store(2, IndexConstant(0),
+             IndexToFloat(Index(count), ScalarKind::kF32))});
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, absl::StrCat("scan_", GetParam().name));
+  ASSERT_TRUE(code.ok()) << code.status();
+
+  std::vector<float> visited(scan.extent, -1.0f), visits(1);
+  RunOn(**code, {x.data(), visited.data(), visits.data()});
+  ASSERT_EQ(visits[0], static_cast<float>(expected.size()));
+  visited.resize(expected.size());
+  EXPECT_TRUE(BitIdentical(visited, expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Scans, NonzeroScanTest,
+    ::testing::Values(
+        ScanCase{"contiguous_one_chunk",
+                 {.index = IndexConstant(3), .extent = 40}},
+        ScanCase{"contiguous_many_chunks",
+                 {.index = IndexConstant(5), .extent = 200}},
+        ScanCase{"contiguous_whole_chunks",
+                 {.index = IndexConstant(0), .extent = 128}},
+        ScanCase{"contiguous_two_rows",
+                 {.index = IndexConstant(1),
+                  .extent = 150,
+                  .rows = 2,
+                  .row_stride = 157}},
+        ScanCase{"strided",
+                 {.index = IndexConstant(2), .extent = 100, .stride = 7}},
+        ScanCase{"strided_adjacent_rows",
+                 {.index = IndexConstant(4),
+                  .extent = 70,
+                  .stride = 9,
+                  .rows = 3,
+                  .row_stride = 1}},
+        ScanCase{"strided_spread_rows",
+                 {.index = IndexConstant(0),
+                  .extent = 65,
+                  .stride = 3,
+                  .rows = 2,
+                  .row_stride = 500}}),
+    ScanName);
+
+// out = x > 0 ? 1 : 2, with the branch taken on a loaded scalar.
+TEST(CodegenTest, IfRunsExactlyOneBranch) {
+  LoopProgram program;
+  program.buffers = {{DType::kF64, 4, "x"}, {DType::kF64, 4, "out"}};
+  Kernel kernel{.name = "branch", .buffers_read = {0}, .buffers_written = {1}};
+  const Var i = NewVar(kernel);
+  ExprPtr positive =
+      Binary(BinaryOp::kGreater, Load(0, Index(i), ScalarKind::kF64),
+             Constant(0, ScalarKind::kF64));
+  kernel.body =
+      For(i, 0, 4, 1,
+          {If(positive, {Store(1, Index(i), Constant(1, ScalarKind::kF64))},
+              {Store(1, Index(i), Constant(2, ScalarKind::kF64))})});
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, "branch");
+  ASSERT_TRUE(code.ok()) << code.status();
+  std::vector<double> x = {3, -1, 0, 0.5}, out(4);
+  RunOn(**code, {x.data(), out.data()});
+  EXPECT_TRUE(BitIdentical(out, std::vector<double>{1, 2, 2, 1}));
+}
+
+// A local scratch buffer holds partial results within one call and needs no
+// table entry: the test passes a null pointer for it.
+TEST(CodegenTest, LocalScratchLivesOnTheKernelsStack) {
+  const int64_t n = 48;
+  LoopProgram program;
+  program.buffers = {{DType::kF32, n, "x"},
+                     {DType::kF32, n, "out"},
+                     {.dtype = DType::kF32,
+                      .num_elements = n,
+                      .name = "scratch",
+                      .local = true}};
+  Kernel kernel{
+      .name = "scratch", .buffers_read = {0, 2}, .buffers_written = {1, 2}};
+  const Var i = NewVar(kernel);
+  const Var j = NewVar(kernel);
+  // scratch[i] = 2 x[i], then out[j] = scratch[n - 1 - j].
+  kernel.body =
+      Block({For(i, 0, n, 16,
+                 {Store(2, Index(i),
+                        Binary(BinaryOp::kMul,
+                               Load(0, Index(i), ScalarKind::kF32, 16),
+                               Constant(2, ScalarKind::kF32, 16)))}),
+             For(j, 0, n, 1,
+                 {Store(1, Index(j),
+                        Load(2, IndexConstant(n - 1) + Index(j) * -1,
+                             ScalarKind::kF32))})});
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, "scratch");
+  ASSERT_TRUE(code.ok()) << code.status();
+  std::vector<float> x = RandomValues<float>(n, -1, 1, 22), out(n);
+  RunOn(**code, {x.data(), out.data(), nullptr});
+  std::vector<float> expected(n);
+  for (int64_t k = 0; k < n; ++k) expected[k] = 2 * x[n - 1 - k];
+  EXPECT_TRUE(BitIdentical(out, expected));
+}
+
+// A split kernel marks each element of its part's chunk: 1 up to the end of
+// the whole grains, 2 after. Run as `parts` parts one after another, every
+// element is marked once, and only the very last elements get 2.
+void ExpectSplitCoversOnce(int64_t extent, int64_t grain, int parts) {
+  LoopProgram program;
+  program.buffers = {{DType::kF32, extent, "marks"}};
+  Kernel kernel{.name = "split", .buffers_read = {0}, .buffers_written = {0}};
+  SplitKernel(kernel, extent, grain);
+  const Var i = NewVar(kernel);
+  auto mark = [&](double value) {
+    return std::vector<StmtPtr>{
+        Store(0, Index(i),
+              Binary(BinaryOp::kAdd, Load(0, Index(i), ScalarKind::kF32),
+                     Constant(value, ScalarKind::kF32)))};
+  };
+  kernel.body = Block({For(i, Index(kernel.split.begin),
+                           Index(kernel.split.grain_end), 1, mark(1)),
+                       For(i, Index(kernel.split.grain_end),
+                           Index(kernel.split.end), 1, mark(2))});
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, absl::StrCat("split_", extent, "_", grain, "_", parts));
+  ASSERT_TRUE(code.ok()) << code.status();
+
+  std::vector<float> marks(extent);
+  char* table[] = {reinterpret_cast<char*>(marks.data())};
+  for (int part = 0; part < parts; ++part) {
+    // One kernel needs no barrier, so the parts may run in turn.
+    const RunPart run_part{.index = part, .count = parts};
+    (*code)->entry()(table, &run_part);
+  }
+  const int64_t tail = extent % grain;
+  for (int64_t e = 0; e < extent; ++e) {
+    EXPECT_EQ(marks[e], e >= extent - tail ? 2.0f : 1.0f)
+        << "element " << e << " of " << extent << " in grains of " << grain
+        << " over " << parts << " parts";
+  }
+}
+
+TEST(CodegenTest, SplitKernelsCoverTheirRangeOnceInWholeGrains) {
+  ExpectSplitCoversOnce(100, 4, 1);
+  ExpectSplitCoversOnce(100, 4, 2);
+  ExpectSplitCoversOnce(103, 4, 2);
+  ExpectSplitCoversOnce(103, 4, 3);
+  ExpectSplitCoversOnce(5, 4, 4);  // more parts than grains
+  ExpectSplitCoversOnce(784, 16, 2);
+}
+
+// An unsplit kernel runs only in the part that owns it.
+TEST(CodegenTest, SerialKernelRunsInItsOwnPartOnly) {
+  LoopProgram program;
+  program.buffers = {{DType::kF64, 1, "counter"}};
+  Kernel kernel{.name = "serial", .buffers_read = {0}, .buffers_written = {0}};
+  kernel.serial_part = 3;  // part 1 of 2
+  kernel.body =
+      Store(0, IndexConstant(0),
+            Binary(BinaryOp::kAdd, Load(0, IndexConstant(0), ScalarKind::kF64),
+                   Constant(1, ScalarKind::kF64)));
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, "serial");
+  ASSERT_TRUE(code.ok()) << code.status();
+  double counter = 0;
+  char* table[] = {reinterpret_cast<char*>(&counter)};
+  for (int part = 0; part < 2; ++part) {
+    const RunPart run_part{.index = part, .count = 2};
+    (*code)->entry()(table, &run_part);
+    EXPECT_EQ(counter, part == 0 ? 0.0 : 1.0) << "after part " << part;
+  }
+}
+
 TEST(CodegenTest, ProgramWithoutKernelsDoesNothing) {
   absl::StatusOr<std::unique_ptr<CompiledCode>> code =
       Compile(LoopProgram{}, "empty");

@@ -2,6 +2,9 @@
 // interpreter after many steps, a handful of fused kernels, and no weight
 // gradient in memory.
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -43,6 +46,29 @@ JitOptions TestOptions() {
   return options;
 }
 
+// Images like MNIST's: about `zeros` of the pixels exactly zero, the rest
+// uniform in (0, 1].
+Tensor SparseImages(std::mt19937_64& rng, DType dtype, int64_t rows,
+                    int64_t pixels, double zeros) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  Tensor images(dtype, {rows, pixels});
+  for (int64_t i = 0; i < images.num_elements(); ++i) {
+    images.Set(i, uniform(rng) < zeros ? 0.0 : 1.0 - uniform(rng));
+  }
+  return images;
+}
+
+// The inputs of one step: dense images (zeros = 0) or sparse ones.
+FeedMap Batch(const MlpSpec& spec, DType dtype, std::mt19937_64& rng,
+              double zeros) {
+  FeedMap batch;
+  batch["x"] = zeros > 0
+                   ? SparseImages(rng, dtype, 100, spec.inputs, zeros)
+                   : RandomTensor(rng, dtype, {100, spec.inputs}, 0.0, 1.0);
+  batch["y"] = RandomOneHot(rng, dtype, {100, spec.outputs});
+  return batch;
+}
+
 FeedMap InitialFeeds(const MlpSpec& spec, DType dtype, std::mt19937_64& rng) {
   FeedMap feeds;
   for (const ParameterInfo& info : MlpParameters(spec)) {
@@ -55,7 +81,7 @@ FeedMap InitialFeeds(const MlpSpec& spec, DType dtype, std::mt19937_64& rng) {
 // checks the parameters and outputs agree within `tolerance`, relative to
 // each tensor's largest magnitude.
 void ExpectSameTraining(const MlpSpec& spec, DType dtype, SgdOptions sgd,
-                        int steps, double tolerance) {
+                        int steps, double tolerance, double zeros = 0) {
   Step interpreted = BuildStep(spec, dtype, sgd);
   Step compiled = BuildStep(spec, dtype, sgd);
   Interpreter interpreter;
@@ -75,10 +101,9 @@ void ExpectSameTraining(const MlpSpec& spec, DType dtype, SgdOptions sgd,
   FeedMap feeds = reference_feeds;
   std::vector<Tensor> reference_outputs, outputs;
   for (int step = 0; step < steps; ++step) {
-    Tensor x = RandomTensor(rng, dtype, {100, spec.inputs}, 0.0, 1.0);
-    Tensor y = RandomOneHot(rng, dtype, {100, spec.outputs});
-    reference_feeds["x"] = feeds["x"] = x;
-    reference_feeds["y"] = feeds["y"] = y;
+    FeedMap batch = Batch(spec, dtype, rng, zeros);
+    reference_feeds["x"] = feeds["x"] = batch["x"];
+    reference_feeds["y"] = feeds["y"] = batch["y"];
     ASSERT_TRUE((*reference)->Run(reference_feeds, reference_outputs).ok());
     absl::Status status = (*program)->Run(feeds, outputs);
     ASSERT_TRUE(status.ok()) << status;
@@ -128,6 +153,14 @@ TEST(MnistStepTest, SameParametersAsInterpreterAfter50StepsF32) {
                      1e-5);
 }
 
+// MNIST-like inputs take the zero-skipping products.
+TEST(MnistStepTest, SameParametersAsInterpreterOnSparseInputs) {
+  ExpectSameTraining(SigmoidSpec(), DType::kF64, {.learning_rate = 0.05}, 30,
+                     1e-12, /*zeros=*/0.8);
+  ExpectSameTraining(SigmoidSpec(), DType::kF32, {.learning_rate = 0.05}, 30,
+                     1e-5, /*zeros=*/0.8);
+}
+
 TEST(MnistStepTest, LeakyReluAndClippedNoHiddenAgree) {
   MlpSpec leaky;
   leaky.hidden = {{200, Activation::kLeakyRelu}};
@@ -171,6 +204,121 @@ TEST(MnistStepTest, FusesIntoFewKernelsWithoutWeightGradients) {
       }
     }
   }
+}
+
+// ---- Bit-for-bit agreement between the JIT's own configurations ----
+
+// The parameters and outputs after `steps` steps of the JIT with `options`,
+// from fixed initial parameters and batches.
+struct Trained {
+  FeedMap parameters;
+  std::vector<Tensor> outputs;
+};
+
+Trained TrainWithJit(const MlpSpec& spec, DType dtype, JitOptions options,
+                     int steps, double zeros, FeedMap initial = {}) {
+  Step step = BuildStep(spec, dtype);
+  JitExecutor jit(std::move(options));
+  absl::StatusOr<std::unique_ptr<Program>> program =
+      jit.Compile(step.mlp->graph(), {step.mlp->loss(), step.mlp->accuracy()},
+                  step.updates);
+  EXPECT_TRUE(program.ok()) << program.status();
+  Trained trained;
+  if (!program.ok()) return trained;
+  std::mt19937_64 rng(11);
+  FeedMap feeds = InitialFeeds(spec, dtype, rng);
+  for (auto& [name, value] : initial) feeds[name] = value;
+  for (int s = 0; s < steps; ++s) {
+    FeedMap batch = Batch(spec, dtype, rng, zeros);
+    feeds["x"] = batch["x"];
+    feeds["y"] = batch["y"];
+    absl::Status status = (*program)->Run(feeds, trained.outputs);
+    EXPECT_TRUE(status.ok()) << status;
+  }
+  for (const ParameterInfo& info : MlpParameters(spec)) {
+    trained.parameters[info.name] = feeds[info.name];
+  }
+  return trained;
+}
+
+::testing::AssertionResult SameBits(const Tensor& a, const Tensor& b) {
+  if (a.num_bytes() != b.num_bytes()) {
+    return ::testing::AssertionFailure() << "sizes differ";
+  }
+  if (std::memcmp(a.raw_data(), b.raw_data(), a.num_bytes()) != 0) {
+    for (int64_t i = 0; i < a.num_elements(); ++i) {
+      if (std::memcmp(
+              static_cast<const char*>(a.raw_data()) + i * DTypeSize(a.dtype()),
+              static_cast<const char*>(b.raw_data()) + i * DTypeSize(a.dtype()),
+              DTypeSize(a.dtype())) != 0) {
+        return ::testing::AssertionFailure()
+               << "element " << i << ": " << a.At(i) << " vs " << b.At(i);
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void ExpectSameBits(const Trained& a, const Trained& b) {
+  ASSERT_EQ(a.outputs.size(), b.outputs.size());
+  for (size_t i = 0; i < a.outputs.size(); ++i) {
+    EXPECT_TRUE(SameBits(a.outputs[i], b.outputs[i])) << "output " << i;
+  }
+  for (const auto& [name, value] : a.parameters) {
+    EXPECT_TRUE(SameBits(value, b.parameters.at(name))) << name;
+  }
+}
+
+JitOptions WithThreads(int threads, bool skip_zeros = true) {
+  JitOptions options = TestOptions();
+  options.num_threads = threads;
+  options.skip_input_zeros = skip_zeros;
+  return options;
+}
+
+// Kernels divide their outputs between the threads, never a sum, so any
+// thread count gives the one-thread bits, on sparse inputs (the
+// zero-skipping products) and dense ones (the plain products).
+TEST(MnistStepTest, AnyThreadCountGivesTheSameBits) {
+  for (DType dtype : {DType::kF32, DType::kF64}) {
+    for (double zeros : {0.0, 0.8}) {
+      const Trained one =
+          TrainWithJit(SigmoidSpec(), dtype, WithThreads(1), 20, zeros);
+      for (int threads : {2, 3}) {
+        SCOPED_TRACE(::testing::Message()
+                     << DTypeName(dtype) << ", " << zeros << " zeros, "
+                     << threads << " threads");
+        ExpectSameBits(one, TrainWithJit(SigmoidSpec(), dtype,
+                                         WithThreads(threads), 20, zeros));
+      }
+    }
+  }
+}
+
+TEST(MnistStepTest, SkippingInputZerosGivesThePlainProductsBits) {
+  for (DType dtype : {DType::kF32, DType::kF64}) {
+    SCOPED_TRACE(DTypeName(dtype));
+    ExpectSameBits(
+        TrainWithJit(SigmoidSpec(), dtype, WithThreads(1, false), 20, 0.8),
+        TrainWithJit(SigmoidSpec(), dtype, WithThreads(1, true), 20, 0.8));
+  }
+}
+
+// With an infinite weight, 0·inf is NaN: the plain product's NaNs must
+// survive, so the step falls back to it rather than skip those terms.
+TEST(MnistStepTest, NonFiniteWeightsKeepThePlainProductsNaNs) {
+  const MlpSpec spec = SigmoidSpec();
+  std::mt19937_64 rng(2);
+  FeedMap initial = InitialFeeds(spec, DType::kF32, rng);
+  Tensor& weights = initial["hidden1.weight"];
+  weights.Set(400 * 200 + 7, std::numeric_limits<double>::infinity());
+  const Trained plain =
+      TrainWithJit(spec, DType::kF32, WithThreads(1, false), 1, 0.8, initial);
+  const Trained skipping =
+      TrainWithJit(spec, DType::kF32, WithThreads(1, true), 1, 0.8, initial);
+  ASSERT_FALSE(plain.outputs.empty());
+  EXPECT_TRUE(std::isnan(plain.outputs[0].At(0))) << "the loss";
+  ExpectSameBits(plain, skipping);
 }
 
 }  // namespace

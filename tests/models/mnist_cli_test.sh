@@ -47,6 +47,8 @@ expect_refusal "--init lists 3 schemes but the model has 2" \
 expect_refusal 'unknown data set "cifar"' --dataset=cifar
 expect_refusal "--quiet=yes is not true or false" --quiet=yes
 expect_refusal "--dump needs --backend=jit" --dump=out --backend=interp
+expect_refusal "--threads must be in [1, 64], got 0" --threads=0
+expect_refusal "--threads needs --backend=jit" --threads=2 --backend=interp
 expect_refusal "directory /nonexistent/dir does not exist" \
   --save=/nonexistent/dir/model.safetensors
 
