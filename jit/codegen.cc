@@ -178,6 +178,15 @@ class KernelEmitter {
     return builder_.CreateInBoundsGEP(element, base, index);
   }
 
+  // The mask <lanes x i1> whose first `active` lanes are set.
+  llvm::Constant* LeadingLanes(int active, int lanes) {
+    std::vector<llvm::Constant*> bits;
+    for (int lane = 0; lane < lanes; ++lane) {
+      bits.push_back(llvm::ConstantInt::getBool(context_, lane < active));
+    }
+    return llvm::ConstantVector::get(bits);
+  }
+
   llvm::Align ElementAlign(int buffer) const {
     return llvm::Align(DTypeSize(program_.buffers[buffer].dtype));
   }
@@ -403,6 +412,13 @@ class KernelEmitter {
         CheckScalarIndex(expr->operands[0], "the index of a load"));
     KILN_ASSIGN_OR_RETURN(llvm::Value * index, EmitExpr(expr->operands[0]));
     llvm::Value* address = ElementAddress(buffer, index);
+    if (expr->active_lanes > 0 && expr->active_lanes < expr->type.lanes) {
+      llvm::Type* type = LlvmType(expr->type);
+      return builder_.CreateMaskedLoad(
+          type, address, ElementAlign(buffer),
+          LeadingLanes(expr->active_lanes, expr->type.lanes),
+          llvm::Constant::getNullValue(type));
+    }
     return builder_.CreateAlignedLoad(LlvmType(expr->type), address,
                                       ElementAlign(buffer));
   }
@@ -1005,6 +1021,13 @@ class KernelEmitter {
     KILN_RETURN_IF_ERROR(CheckScalarIndex(store.index, "the index of a store"));
     KILN_ASSIGN_OR_RETURN(llvm::Value * value, EmitExpr(store.value));
     KILN_ASSIGN_OR_RETURN(llvm::Value * index, EmitExpr(store.index));
+    const int lanes = store.value->type.lanes;
+    if (store.active_lanes > 0 && store.active_lanes < lanes) {
+      builder_.CreateMaskedStore(value, ElementAddress(buffer, index),
+                                 ElementAlign(buffer),
+                                 LeadingLanes(store.active_lanes, lanes));
+      return absl::OkStatus();
+    }
     builder_.CreateAlignedStore(value, ElementAddress(buffer, index),
                                 ElementAlign(buffer));
     return absl::OkStatus();

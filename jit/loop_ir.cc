@@ -56,12 +56,12 @@ void AppendStmt(const StmtPtr& s, int depth, std::string& out) {
       for (const StmtPtr& child : s->body) AppendStmt(child, depth, out);
       return;
     case Stmt::Kind::kStore:
-      absl::StrAppend(&out, indent, "b", s->buffer, "[",
-                      ExprToString(s->index),
-                      s->value->type.lanes > 1
-                          ? absl::StrCat(" +", s->value->type.lanes)
-                          : "",
-                      "] = ", ExprToString(s->value), "\n");
+      absl::StrAppend(
+          &out, indent, "b", s->buffer, "[", ExprToString(s->index),
+          s->value->type.lanes > 1 ? absl::StrCat(" +", s->value->type.lanes)
+                                   : "",
+          s->active_lanes > 0 ? absl::StrCat(" first ", s->active_lanes) : "",
+          "] = ", ExprToString(s->value), "\n");
       return;
     case Stmt::Kind::kAssign:
       absl::StrAppend(&out, indent, "v", s->var.id, " = ",
@@ -105,10 +105,11 @@ std::string ExprToString(const ExprPtr& e) {
     case Expr::Kind::kVar:
       return absl::StrCat("v", e->var.id);
     case Expr::Kind::kLoad:
-      return absl::StrCat("b", e->buffer, "[", ExprToString(e->operands[0]),
-                          e->type.lanes > 1 ? absl::StrCat(" +", e->type.lanes)
-                                            : "",
-                          "]");
+      return absl::StrCat(
+          "b", e->buffer, "[", ExprToString(e->operands[0]),
+          e->type.lanes > 1 ? absl::StrCat(" +", e->type.lanes) : "",
+          e->active_lanes > 0 ? absl::StrCat(" first ", e->active_lanes) : "",
+          "]");
     case Expr::Kind::kUnary:
       return absl::StrCat(kUnaryNames[static_cast<int>(e->unary_op)], "(",
                           Operands(*e), ")");
@@ -165,10 +166,16 @@ ExprPtr VarRef(Var var, ValueType type) {
 
 ExprPtr Index(Var var) { return VarRef(var, {ScalarKind::kIndex, 1}); }
 
-ExprPtr Load(int buffer, ExprPtr index, ScalarKind kind, int lanes) {
+ExprPtr Load(int buffer, ExprPtr index, ScalarKind kind, int lanes,
+             int active_lanes) {
   KILN_CHECK(IsFloat(kind) && index->type.kind == ScalarKind::kIndex);
-  return Make({.kind = Expr::Kind::kLoad, .type = {kind, lanes},
-               .buffer = buffer, .operands = {std::move(index)}});
+  KILN_CHECK(active_lanes >= 0 && active_lanes <= lanes)
+      << active_lanes << " active of " << lanes << " lanes";
+  return Make({.kind = Expr::Kind::kLoad,
+               .type = {kind, lanes},
+               .buffer = buffer,
+               .active_lanes = active_lanes == lanes ? 0 : active_lanes,
+               .operands = {std::move(index)}});
 }
 
 ExprPtr Unary(UnaryOp op, ExprPtr x) {
@@ -263,11 +270,17 @@ StmtPtr Block(std::vector<StmtPtr> body) {
   return Make({.kind = Stmt::Kind::kBlock, .body = std::move(body)});
 }
 
-StmtPtr Store(int buffer, ExprPtr index, ExprPtr value) {
+StmtPtr Store(int buffer, ExprPtr index, ExprPtr value, int active_lanes) {
   KILN_CHECK(IsFloat(value->type.kind) &&
              index->type.kind == ScalarKind::kIndex);
-  return Make({.kind = Stmt::Kind::kStore, .buffer = buffer,
-               .index = std::move(index), .value = std::move(value)});
+  const int lanes = value->type.lanes;
+  KILN_CHECK(active_lanes >= 0 && active_lanes <= lanes)
+      << active_lanes << " active of " << lanes << " lanes";
+  return Make({.kind = Stmt::Kind::kStore,
+               .buffer = buffer,
+               .index = std::move(index),
+               .value = std::move(value),
+               .active_lanes = active_lanes == lanes ? 0 : active_lanes});
 }
 
 StmtPtr Assign(Var var, ExprPtr value) {

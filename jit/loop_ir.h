@@ -91,17 +91,17 @@ struct Expr {
   enum class Kind {
     kConstant,     // `constant` converted to `type` (splat across lanes)
     kIndexConstant,  // `index_constant`, a kIndex scalar
-    kVar,          // the current value of `var`
-    kLoad,         // buffer[index .. index + lanes)
-    kUnary,        // unary_op(operands[0])
-    kBinary,       // binary_op(operands[0], operands[1])
-    kSelect,       // operands[0] ? operands[1] : operands[2], per lane; a
-                   // scalar operands[0] selects whole vectors
-    kFma,          // operands[0] * operands[1] + operands[2], one rounding
-    kBroadcast,    // the scalar operands[0] repeated across type.lanes
-    kReduceLanes,  // the scalar combination of a vector's lanes (see below)
-    kToFloat,      // the kBool operands[0] as 1.0 or 0.0 of type.kind
-    kIndexToFloat,  // the kIndex operands[0] converted to type.kind
+    kVar,            // the current value of `var`
+    kLoad,           // buffer[index .. index + lanes); see active_lanes
+    kUnary,          // unary_op(operands[0])
+    kBinary,         // binary_op(operands[0], operands[1])
+    kSelect,         // operands[0] ? operands[1] : operands[2], per lane; a
+                     // scalar operands[0] selects whole vectors
+    kFma,            // operands[0] * operands[1] + operands[2], one rounding
+    kBroadcast,      // the scalar operands[0] repeated across type.lanes
+    kReduceLanes,    // the scalar combination of a vector's lanes (see below)
+    kToFloat,        // the kBool operands[0] as 1.0 or 0.0 of type.kind
+    kIndexToFloat,   // the kIndex operands[0] converted to type.kind
   };
 
   Kind kind;
@@ -110,6 +110,10 @@ struct Expr {
   int64_t index_constant = 0;
   Var var;
   int buffer = -1;
+  // kLoad: when positive and below the lanes, only the first active_lanes
+  // elements are read and the other lanes are zero, so that a vector may
+  // overhang the end of a row or buffer.
+  int active_lanes = 0;
   UnaryOp unary_op = UnaryOp::kNeg;
   BinaryOp binary_op = BinaryOp::kAdd;
   // kReduceLanes: kAdd or kMax. Addition combines lanes pairwise, halving the
@@ -124,7 +128,7 @@ struct Stmt {
   enum class Kind {
     kFor,     // for (var = begin; var < end; var += step) body
     kBlock,   // body statements in order
-    kStore,   // buffer[index .. index + lanes) = value
+    kStore,   // buffer[index .. index + lanes) = value; see active_lanes
     kAssign,  // var = value; a local's first assignment declares its type
     kIf,      // if (value) body else else_body; value is a kBool scalar
     // for var over the positions q in [0, extent), in increasing order,
@@ -142,6 +146,9 @@ struct Stmt {
   int buffer = -1;
   ExprPtr index;  // kStore, kForNonzero
   ExprPtr value;  // kStore, kAssign, kIf
+  // kStore: when positive and below the value's lanes, only the first
+  // active_lanes elements are written.
+  int active_lanes = 0;
   std::vector<StmtPtr> body;
   std::vector<StmtPtr> else_body;  // kIf
   // kForNonzero.
@@ -237,7 +244,8 @@ ExprPtr IndexConstant(int64_t value);
 ExprPtr VarRef(Var var, ValueType type);
 // An index-typed loop variable.
 ExprPtr Index(Var var);
-ExprPtr Load(int buffer, ExprPtr index, ScalarKind kind, int lanes = 1);
+ExprPtr Load(int buffer, ExprPtr index, ScalarKind kind, int lanes = 1,
+             int active_lanes = 0);
 ExprPtr Unary(UnaryOp op, ExprPtr x);
 ExprPtr Binary(BinaryOp op, ExprPtr a, ExprPtr b);
 ExprPtr Select(ExprPtr condition, ExprPtr a, ExprPtr b);
@@ -260,7 +268,7 @@ StmtPtr For(Var var, ExprPtr begin, ExprPtr end, int64_t step,
 StmtPtr For(Var var, int64_t begin, int64_t end, int64_t step,
             std::vector<StmtPtr> body);
 StmtPtr Block(std::vector<StmtPtr> body);
-StmtPtr Store(int buffer, ExprPtr index, ExprPtr value);
+StmtPtr Store(int buffer, ExprPtr index, ExprPtr value, int active_lanes = 0);
 StmtPtr Assign(Var var, ExprPtr value);
 StmtPtr If(ExprPtr condition, std::vector<StmtPtr> body,
            std::vector<StmtPtr> else_body = {});

@@ -206,8 +206,24 @@ class KernelLowering {
 
   ExprPtr Load(int buffer, ExprPtr offset, ScalarKind kind, int lanes) {
     NoteRead(buffer);
-    return ::kiln::jit::Load(buffer, std::move(offset), kind, lanes);
+    return ::kiln::jit::Load(buffer, std::move(offset), kind, lanes,
+                             lanes > 1 ? active_lanes_ : 0);
   }
+
+  // While one lives, vectors the kernel loads and stores touch only their
+  // first `active` lanes (0: all): the vector overhangs the end of a row.
+  class ActiveLanes {
+   public:
+    ActiveLanes(KernelLowering& lowering, int active)
+        : lowering_(lowering), saved_(lowering.active_lanes_) {
+      lowering_.active_lanes_ = active;
+    }
+    ~ActiveLanes() { lowering_.active_lanes_ = saved_; }
+
+   private:
+    KernelLowering& lowering_;
+    int saved_;
+  };
 
   void NoteRead(int buffer) {
     if (std::find(kernel_.buffers_read.begin(), kernel_.buffers_read.end(),
@@ -386,7 +402,8 @@ class KernelLowering {
     const ExprPtr offset =
         index.flat ? index.flat
                    : RowMajorOffset(root_.shape(), index.coordinates);
-    return Store(target_, offset, std::move(value));
+    const int active = value->type.lanes > 1 ? active_lanes_ : 0;
+    return Store(target_, offset, std::move(value), active);
   }
 
   // ---- Loop helpers ----
@@ -496,7 +513,34 @@ class KernelLowering {
   struct Slot {
     int64_t column;
     int lanes;
+    // Columns the vector really covers, when it overhangs the row's end;
+    // 0 when it covers all its lanes.
+    int active = 0;
   };
+
+  // The vectors that cover `n` columns: full vectors of `widest` lanes,
+  // then one vector for the rest, narrower when the rest is a power of two
+  // of at least 4 lanes, else a full-width vector of which only the first
+  // lanes are active. Without vectors, single columns.
+  static std::vector<Slot> RowSlots(int64_t n, int widest) {
+    std::vector<Slot> slots;
+    int64_t column = 0;
+    if (widest == 1) {
+      for (; column < n; ++column) slots.push_back({column, 1});
+      return slots;
+    }
+    for (; n - column >= widest; column += widest) {
+      slots.push_back({column, widest});
+    }
+    const int rest = static_cast<int>(n - column);
+    if (rest == 0) return slots;
+    if (rest >= 4 && (rest & (rest - 1)) == 0) {
+      slots.push_back({column, rest});
+    } else {
+      slots.push_back({column, widest, rest});
+    }
+    return slots;
+  }
 
   // The rows a product's loops cover: [begin, grain_end) in register blocks,
   // then [grain_end, end) one row at a time.
@@ -542,29 +586,34 @@ class KernelLowering {
   // operand's panel reused across all row blocks.
   std::vector<StmtPtr> DenseMatMul(Node a, Node b, int64_t k, int64_t n,
                                    int widest, const RowRange& rows) {
-    // Column segments: blocks of several full-width vectors, then single
-    // vectors of halving width, then single columns.
+    // Column segments: blocks of several full-width vectors, then the
+    // vectors of RowSlots, each run of equal ones in one loop.
     struct Segment {
       int64_t begin, end;
       int lanes, vectors;
+      int active = 0;
     };
     std::vector<Segment> segments;
     int64_t column = 0;
     const int block_vectors = MatMulBlockVectors(options_.vector_bytes);
     const int64_t block = int64_t{widest} * block_vectors;
-    if (widest > 1 && n - column >= block) {
-      const int64_t end = column + (n - column) / block * block;
-      segments.push_back({column, end, widest, block_vectors});
-      column = end;
+    if (widest > 1 && n >= block) {
+      column = n / block * block;
+      segments.push_back({0, column, widest, block_vectors});
     }
-    for (int lanes = widest; lanes >= 4; lanes /= 2) {
-      if (n - column >= lanes) {
-        const int64_t end = column + (n - column) / lanes * lanes;
-        segments.push_back({column, end, lanes, 1});
-        column = end;
+    for (const Slot& slot : RowSlots(n - column, widest)) {
+      const int64_t begin = column + slot.column;
+      const bool extends = !segments.empty() && segments.back().end == begin &&
+                           segments.back().vectors == 1 &&
+                           segments.back().lanes == slot.lanes &&
+                           segments.back().active == 0 && slot.active == 0;
+      if (extends) {
+        segments.back().end += slot.lanes;
+      } else {
+        segments.push_back(
+            {begin, begin + slot.lanes, slot.lanes, 1, slot.active});
       }
     }
-    if (column < n) segments.push_back({column, n, 1, 1});
 
     std::vector<StmtPtr> body;
     for (const Segment& segment : segments) {
@@ -572,7 +621,8 @@ class KernelLowering {
       Var i = NewVar(kernel_);
       std::vector<Slot> slots;
       for (int c = 0; c < segment.vectors; ++c) {
-        slots.push_back({int64_t{c} * segment.lanes, segment.lanes});
+        slots.push_back(
+            {int64_t{c} * segment.lanes, segment.lanes, segment.active});
       }
       body.push_back(For(
           j, segment.begin, segment.end,
@@ -619,6 +669,7 @@ class KernelLowering {
     for (int r = 0; r < rows; ++r) {
       for (size_t c = 0; c < slots.size(); ++c) {
         const int lanes = slots[c].lanes;
+        ActiveLanes active(*this, slots[c].active);
         const Position index =
             Coordinates({Index(i) + int64_t{r}, column + slots[c].column});
         block.push_back(StoreRoot(
@@ -638,6 +689,7 @@ class KernelLowering {
     std::vector<StmtPtr> step;
     std::vector<Var> b_vectors;
     for (const Slot& slot : slots) {
+      ActiveLanes active(*this, slot.active);
       b_vectors.push_back(NewVar(kernel_));
       step.push_back(Assign(
           b_vectors.back(),
@@ -668,6 +720,7 @@ class KernelLowering {
       broadcasts.push_back(Broadcasts(a, i, p, r, slots, step));
     }
     for (size_t c = 0; c < slots.size(); ++c) {
+      ActiveLanes active(*this, slots[c].active);
       Var b_vector = NewVar(kernel_);
       step.push_back(Assign(
           b_vector, Value(b, Coordinates({Index(p), column + slots[c].column}),
@@ -770,21 +823,8 @@ class KernelLowering {
     if (plan.b_buffer < 0) return std::nullopt;
     plan.b_elements = NumElements(b.shape());
 
-    // Vectors of accumulators across a row, as the plain product makes
-    // them: full vectors, then single vectors of halving width, then
-    // single columns.
-    std::vector<Slot> slots;
-    int64_t column = 0;
-    for (; widest > 1 && n - column >= widest; column += widest) {
-      slots.push_back({column, widest});
-    }
-    for (int lanes = widest / 2; lanes >= 4; lanes /= 2) {
-      if (n - column >= lanes) {
-        slots.push_back({column, lanes});
-        column += lanes;
-      }
-    }
-    for (; column < n; ++column) slots.push_back({column, 1});
+    // Vectors of accumulators across a row.
+    const std::vector<Slot> slots = RowSlots(n, widest);
 
     if (plan.stride != 1) {
       // A transposed input: groups of rows in scratch, all columns at once.
@@ -984,6 +1024,7 @@ class KernelLowering {
     std::vector<StmtPtr> visit;
     std::map<int, Var> broadcasts;
     for (const Slot& slot : slots) {
+      ActiveLanes active(*this, slot.active);
       const ValueType type{kind_, slot.lanes};
       if (!broadcasts.contains(slot.lanes)) {
         broadcasts[slot.lanes] = NewVar(kernel_);
@@ -998,7 +1039,8 @@ class KernelLowering {
           Store(scratch, at,
                 Binary(BinaryOp::kAdd, partial,
                        Binary(BinaryOp::kMul,
-                              VarRef(broadcasts[slot.lanes], type), b_value))));
+                              VarRef(broadcasts[slot.lanes], type), b_value)),
+                slot.lanes > 1 ? slot.active : 0));
     }
     const NonzeroScan scan{.buffer = plan.a_buffer,
                            .index = Index(p) * m_of(a) + Index(first_row),
@@ -1012,6 +1054,7 @@ class KernelLowering {
     Var out_row = NewVar(kernel_);
     std::vector<StmtPtr> stores;
     for (const Slot& slot : slots) {
+      ActiveLanes active(*this, slot.active);
       const Position index = Coordinates(
           {Index(first_row) + Index(out_row), IndexConstant(slot.column)});
       ExprPtr sums = Load(scratch, Index(out_row) * stride + slot.column, kind_,
@@ -1342,6 +1385,8 @@ class KernelLowering {
   int copy_source_ = -1;
   // The producer's value at the index being stored.
   ExprPtr producer_value_;
+  // See ActiveLanes.
+  int active_lanes_ = 0;
 };
 
 std::string KernelName(const KernelPlan& planned, int index) {

@@ -893,6 +893,33 @@ TEST(CodegenTest, SerialKernelRunsInItsOwnPartOnly) {
   }
 }
 
+// A vector that overhangs a row reads zeros beyond its active lanes and
+// writes nothing there.
+TEST(CodegenTest, MaskedVectorsTouchOnlyTheirActiveLanes) {
+  LoopProgram program;
+  program.buffers = {{DType::kF32, 16, "x"},
+                     {DType::kF32, 16, "out"},
+                     {DType::kF32, 1, "sum"}};
+  Kernel kernel{
+      .name = "masked", .buffers_read = {0}, .buffers_written = {1, 2}};
+  ExprPtr x = Load(0, IndexConstant(0), ScalarKind::kF32, 16, 10);
+  kernel.body = Block(
+      {Store(1, IndexConstant(0),
+             Binary(BinaryOp::kAdd, x, Constant(1, ScalarKind::kF32, 16)), 10),
+       Store(2, IndexConstant(0), ReduceLanes(BinaryOp::kAdd, x))});
+  program.kernels.push_back(std::move(kernel));
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, "masked");
+  ASSERT_TRUE(code.ok()) << code.status();
+  std::vector<float> input(16), out(16, -1), sum(1);
+  for (int i = 0; i < 16; ++i) input[i] = static_cast<float>(i + 1);
+  RunOn(**code, {input.data(), out.data(), sum.data()});
+  std::vector<float> expected(16, -1);
+  for (int i = 0; i < 10; ++i) expected[i] = input[i] + 1;
+  EXPECT_TRUE(BitIdentical(out, expected));
+  EXPECT_EQ(sum[0], 55.0f) << "1 + 2 + ... + 10, the other lanes zero";
+}
+
 TEST(CodegenTest, ProgramWithoutKernelsDoesNothing) {
   absl::StatusOr<std::unique_ptr<CompiledCode>> code =
       Compile(LoopProgram{}, "empty");
