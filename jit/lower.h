@@ -16,11 +16,21 @@
 //   matmul       i-p-j order per element, register-blocked: 4 rows × up to
 //                4 vectors of accumulators (2 without AVX-512), the right
 //                operand's panel reused across all row blocks, then the
-//                epilogue on the registers.
+//                epilogue on the registers; a row's last columns in one
+//                vector with only its first lanes active. When the left
+//                operand is a graph input (or its transpose) a second loop
+//                visits only its nonzeros, chosen per run when the input is
+//                sparse and the right operand finite: register blocks of
+//                one or two rows for the input itself, groups of rows
+//                summed in a local scratch array for its transpose.
 //   reduction    a nest over the kept dimensions with the reduced axis
 //                innermost, vectorised across the inner dimension.
 //   row-wise     per row: max, then the sum of exponentials, then values.
 //   loss         row-major sums of the per-element terms, one scalar.
+//
+// Kernels with enough work split their outermost loop (rows of a product,
+// the flat index of an elementwise loop) between the parts of a run; the
+// others run whole in one part (see KernelSplit).
 //
 //   FusionPlan plan = PlanFusion(graph, outputs, updates);
 //   absl::StatusOr<LoweredProgram> lowered =

@@ -190,6 +190,12 @@ def format_table(all_contestants, rounds, seconds):
           0.6)
     check("JIT f64 1t / OpenBLAS dgemm-only bound", "Kiln JIT f64, 1 thread",
           "OpenBLAS dgemm only", 0.8)
+    # What two threads can gain here at all: another process on the second
+    # core takes its share from every two-thread figure alike.
+    fma1 = statistics.median(by_name["FMA peak f32, 1 core"].walls)
+    fma2 = statistics.median(by_name["FMA peak f32, 2 cores"].walls)
+    lines.append(f"  (the FMA loop itself takes {fma2 / fma1:.2f}x as long on "
+                 "2 cores as on 1; 0.5 on an idle machine)")
     return "\n".join(lines) + "\n"
 
 
