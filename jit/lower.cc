@@ -1182,17 +1182,23 @@ class KernelLowering {
   }
 
   // Statements that leave in `sum` the row's Σ exp(x − max), in order.
+  // With a `scratch` buffer (not -1), each exponential is also kept at
+  // scratch[j].
   std::vector<StmtPtr> RowExpSum(Node input, const std::vector<ExprPtr>& row,
-                                 Var max, Var sum) {
+                                 Var max, Var sum, int scratch = -1) {
     const ValueType scalar{kind_, 1};
     Var j = NewVar(kernel_);
+    Var e = NewVar(kernel_);
+    std::vector<StmtPtr> step = {
+        Assign(e, Unary(UnaryOp::kExp,
+                        Binary(BinaryOp::kSub, Element(input, row, Index(j)),
+                               VarRef(max, scalar)))),
+        Assign(sum,
+               Binary(BinaryOp::kAdd, VarRef(sum, scalar), VarRef(e, scalar)))};
+    if (scratch >= 0)
+      step.push_back(Store(scratch, Index(j), VarRef(e, scalar)));
     return {Assign(sum, Constant(0, kind_)),
-            For(j, 0, input.shape().back(), 1,
-                {Assign(sum, Binary(BinaryOp::kAdd, VarRef(sum, scalar),
-                                    Unary(UnaryOp::kExp,
-                                          Binary(BinaryOp::kSub,
-                                                 Element(input, row, Index(j)),
-                                                 VarRef(max, scalar)))))})};
+            For(j, 0, input.shape().back(), 1, std::move(step))};
   }
 
   ExprPtr Element(Node node, std::vector<ExprPtr> row, ExprPtr column) {
@@ -1208,6 +1214,12 @@ class KernelLowering {
   absl::Status LowerRowwise() {
     Node input = producer_.input(0);
     const ValueType scalar{kind_, 1};
+    // Softmax keeps the row's exponentials for its second pass, as the
+    // reference does, rather than compute them twice.
+    const bool softmax = producer_.op() == OpKind::kSoftmax;
+    const int exponentials =
+        softmax ? add_local_(root_.dtype(), input.shape().back()) : -1;
+    if (softmax) kernel_.buffers_written.push_back(exponentials);
     kernel_.body = Nest(
         RowExtents(input.shape()), 1,
         [&](const std::vector<Var>& vars, int) {
@@ -1215,7 +1227,7 @@ class KernelLowering {
           Var max = NewVar(kernel_);
           Var sum = NewVar(kernel_);
           std::vector<StmtPtr> statements = RowMax(input, row, max);
-          for (StmtPtr& s : RowExpSum(input, row, max, sum)) {
+          for (StmtPtr& s : RowExpSum(input, row, max, sum, exponentials)) {
             statements.push_back(std::move(s));
           }
           Var j = NewVar(kernel_);
@@ -1223,12 +1235,10 @@ class KernelLowering {
                                    Element(input, row, Index(j)),
                                    VarRef(max, scalar));
           ExprPtr value;
-          if (producer_.op() == OpKind::kSoftmax) {
-            // The reference stores each exponential and then divides it
-            // by the sum; recomputing the exponential gives the same bits
-            // without a scratch row.
-            value = Binary(BinaryOp::kDiv, Unary(UnaryOp::kExp, shifted),
-                           VarRef(sum, scalar));
+          if (softmax) {
+            value =
+                Binary(BinaryOp::kDiv, Load(exponentials, Index(j), kind_, 1),
+                       VarRef(sum, scalar));
           } else {
             value = Binary(BinaryOp::kSub, shifted,
                            Unary(UnaryOp::kLog, VarRef(sum, scalar)));
