@@ -49,6 +49,8 @@ expect_refusal "--quiet=yes is not true or false" --quiet=yes
 expect_refusal "--dump needs --backend=jit" --dump=out --backend=interp
 expect_refusal "directory /nonexistent/dir does not exist" \
   --save=/nonexistent/dir/model.safetensors
+expect_refusal "--check_numerics=maybe is not true or false" \
+  --check_numerics=maybe
 
 # The data directory is only read after the flags pass.
 if "$mnist" --data_dir=/nonexistent --epochs=1 >/dev/null 2>err.txt; then
