@@ -66,7 +66,7 @@ bool IsDifferentiable(OpKind op) {
          GetOpInfo(op).op_class != OpClass::kLeaf;
 }
 
-Node SumToShape(Node grad, const Shape& shape) {
+Node SumToShape(Node grad, Shape shape) {
   Node result = grad;
   // Axes that broadcasting added in front.
   while (result.rank() > static_cast<int>(shape.size())) {

@@ -59,8 +59,10 @@ bool IsDifferentiable(OpKind op);
 
 // Sums `grad` over the axes that broadcasting `shape` to grad's shape added
 // or stretched, giving a gradient of `shape`. This is the adjoint of
-// broadcasting.
-Node SumToShape(Node grad, const Shape& shape);
+// broadcasting. `shape` is taken by value: callers pass a node's shape,
+// which lives in the graph's node list, and the sums this adds to the graph
+// may move that list.
+Node SumToShape(Node grad, Shape shape);
 
 #define KILN_OP(id, name, arity, op_class, shape_rule, kernel, backward) \
   std::vector<Node> backward(const VjpArgs& args);

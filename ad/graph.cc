@@ -165,6 +165,16 @@ Node Graph::AddNode(OpKind op, std::span<const Node> inputs,
         absl::StrCat(OpName(op), ": ", shape.status().message(), " (at ",
                      LocationString(where), ")")));
   }
+  // Shape rules multiply input dimensions together (a matrix product of
+  // [n,1] and [1,n]), so a result can be too large even when every input
+  // is valid; its element count must not wrap around.
+  if (absl::Status valid = ValidateShape(*shape); !valid.ok()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(OpName(op), ": the result of inputs ", ShapeList(inputs),
+                     " is too "
+                     "large: ",
+                     valid.message(), " (at ", LocationString(where), ")")));
+  }
 
   NodeData data;
   data.op = op;

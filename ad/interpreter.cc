@@ -1,12 +1,17 @@
 #include "ad/interpreter.h"
 
+#include <algorithm>
 #include <cstring>
+#include <source_location>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "ad/graph_walk.h"
+#include "ad/memory_budget.h"
 #include "ops/base/check.h"
 #include "ops/base/status_macros.h"
 #include "ops/kernels.h"
+#include "ops/numerics.h"
 
 namespace kiln {
 namespace {
@@ -21,7 +26,71 @@ struct Step {
   DType dtype;
   std::string name;  // For inputs and parameters: the feed's name.
   int last_use = -1;  // The last step reading this one's value.
+  // Where the node was built, for messages.
+  std::source_location where;
 };
+
+bool IsFed(const Step& step) {
+  return step.op == OpKind::kInput || step.op == OpKind::kParameter;
+}
+
+// The bytes Tensor allocates for a step's result: whole 64-byte lines.
+int64_t AllocatedBytes(const Step& step) {
+  const int64_t bytes = SaturatingAdd(
+      NumElements(step.shape) * static_cast<int64_t>(DTypeSize(step.dtype)),
+      63);
+  return std::max<int64_t>(bytes / 64, 1) * 64;
+}
+
+std::string Describe(const Step& step) {
+  return absl::StrCat(OpName(step.op), " ", DTypeName(step.dtype),
+                      ShapeToString(step.shape), " (at ",
+                      LocationString(step.where), ")");
+}
+
+// The most bytes the steps' results hold at once during a run, outputs'
+// copies included, found by replaying the order in which DoRun allocates
+// and frees them.
+int64_t PeakBytes(const std::vector<Step>& steps,
+                  const std::vector<int>& outputs, LargestBuffer& largest) {
+  int64_t live = 0;
+  int64_t peak = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    if (!IsFed(step)) {
+      const int64_t bytes = AllocatedBytes(step);
+      live = SaturatingAdd(live, bytes);
+      if (bytes > largest.bytes) largest = {bytes, Describe(step)};
+    }
+    peak = std::max(peak, live);
+    for (int input : step.inputs) {
+      if (steps[input].last_use == static_cast<int>(i) &&
+          !IsFed(steps[input])) {
+        live -= AllocatedBytes(steps[input]);
+      }
+    }
+  }
+  for (int output : outputs) {
+    live = SaturatingAdd(live, AllocatedBytes(steps[output]));
+  }
+  return std::max(peak, live);
+}
+
+absl::Status NonFiniteFeed(const Step& step, const Tensor& tensor,
+                           const NonFiniteValue& bad) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "check_numerics: feed '", step.name, "' of ", OpName(step.op), " ",
+      DTypeName(tensor.dtype()), ShapeToString(tensor.shape()), " holds ",
+      DescribeNonFinite(bad, tensor.shape())));
+}
+
+absl::Status NonFiniteResult(const Step& step, const NonFiniteValue& bad) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "check_numerics: ", OpName(step.op), " (at ", LocationString(step.where),
+      ") produced ", DescribeNonFinite(bad, step.shape), " of ",
+      DTypeName(step.dtype), ShapeToString(step.shape),
+      "; every input of it was finite"));
+}
 
 // A parameter to overwrite after a run, and the step computing its value.
 struct StepUpdate {
@@ -40,11 +109,12 @@ class InterpretedProgram : public Program {
  public:
   InterpretedProgram(std::vector<Step> steps, std::vector<int> outputs,
                      std::vector<StepUpdate> updates,
-                     std::vector<LeafSignature> leaves)
+                     std::vector<LeafSignature> leaves, bool check_numerics)
       : steps_(std::move(steps)),
         outputs_(std::move(outputs)),
         updates_(std::move(updates)),
-        leaves_(std::move(leaves)) {}
+        leaves_(std::move(leaves)),
+        check_numerics_(check_numerics) {}
 
   int num_updates() const override { return updates_.size(); }
 
@@ -56,6 +126,7 @@ class InterpretedProgram : public Program {
   std::vector<int> outputs_;
   std::vector<StepUpdate> updates_;
   std::vector<LeafSignature> leaves_;
+  bool check_numerics_;
 };
 
 absl::Status InterpretedProgram::DoRun(FeedMap& feeds,
@@ -68,7 +139,7 @@ absl::Status InterpretedProgram::DoRun(FeedMap& feeds,
   std::vector<const Tensor*> inputs;
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
-    if (step.op == OpKind::kInput || step.op == OpKind::kParameter) {
+    if (IsFed(step)) {
       values[i] = &feeds.find(step.name)->second;
     } else {
       inputs.clear();
@@ -76,6 +147,14 @@ absl::Status InterpretedProgram::DoRun(FeedMap& feeds,
       owned[i] = Tensor(step.dtype, step.shape);
       GetOpInfo(step.op).kernel(inputs, step.attributes, owned[i]);
       values[i] = &owned[i];
+    }
+    // Nothing is written back before the checks pass, so a failed run
+    // leaves the parameters as they were fed.
+    if (check_numerics_) {
+      if (std::optional<NonFiniteValue> bad = FindNonFinite(*values[i])) {
+        return IsFed(step) ? NonFiniteFeed(step, *values[i], *bad)
+                           : NonFiniteResult(step, *bad);
+      }
     }
     // Release inputs whose last reader this was.
     for (int input : step.inputs) {
@@ -109,6 +188,8 @@ absl::StatusOr<std::unique_ptr<Program>> Interpreter::Compile(
     Graph& graph, const std::vector<Node>& outputs,
     const std::vector<ParameterUpdate>& updates) {
   KILN_RETURN_IF_ERROR(ValidateOutputs(graph, outputs, updates));
+  KILN_ASSIGN_OR_RETURN(const int64_t budget,
+                        ResolveMemoryBudget(options_.memory_budget_bytes));
 
   std::vector<Node> roots = outputs;
   for (const ParameterUpdate& update : updates) roots.push_back(update.value);
@@ -117,6 +198,7 @@ absl::StatusOr<std::unique_ptr<Program>> Interpreter::Compile(
   for (const Node& node : TopologicalOrder(roots)) {
     Step step{node.op(), {}, node.attributes(), node.shape(), node.dtype(),
               node.name()};
+    step.where = graph.data(node.id()).where;
     for (int i = 0; i < node.num_inputs(); ++i) {
       const int input = step_of_node.at(node.input(i).id());
       step.inputs.push_back(input);
@@ -138,9 +220,13 @@ absl::StatusOr<std::unique_ptr<Program>> Interpreter::Compile(
   for (const ParameterUpdate& update : updates) {
     step_updates.push_back({update.parameter.name(), keep(update.value)});
   }
+  LargestBuffer largest;
+  const int64_t needed = PeakBytes(steps, output_steps, largest);
+  KILN_RETURN_IF_ERROR(
+      CheckMemoryBudget("the interpreted program", needed, budget, largest));
   return std::make_unique<InterpretedProgram>(
       std::move(steps), std::move(output_steps), std::move(step_updates),
-      LeafSignatures(graph, outputs, updates));
+      LeafSignatures(graph, outputs, updates), options_.check_numerics);
 }
 
 }  // namespace kiln

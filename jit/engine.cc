@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "jit/codegen.h"
 #include "jit/llvm_status.h"
+#include "jit/object_cache.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
@@ -25,6 +26,8 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Passes/OptimizationLevel.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -171,10 +174,100 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path,
   return absl::OkStatus();
 }
 
+// Where ORC's session error reporter puts what it reports on this thread,
+// while a ReportedErrorCapture is alive; null otherwise. ORC reports the
+// cause of a failed link (such as "Symbols not found") there rather than in
+// the error the lookup returns, which only says that materialisation
+// failed. Linking runs on the thread that looks the symbol up, so a
+// thread-local collects exactly the reports of that lookup.
+thread_local std::string* reported_errors = nullptr;
+
+class ReportedErrorCapture {
+ public:
+  explicit ReportedErrorCapture(std::string& sink) {
+    previous_ = std::exchange(reported_errors, &sink);
+  }
+  ReportedErrorCapture(const ReportedErrorCapture&) = delete;
+  ReportedErrorCapture& operator=(const ReportedErrorCapture&) = delete;
+  ~ReportedErrorCapture() { reported_errors = previous_; }
+
+ private:
+  std::string* previous_;
+};
+
 void LogCacheProblem(const absl::Status& status) {
   if (VerbosityAtLeast(1)) {
     LogLine(absl::StrCat("jit object cache: ", status.ToString()));
   }
+}
+
+// Fails, quoting LLVM's verifier, if `module` is malformed. LLVM's code
+// generator assumes verified input and ends the process on much that the
+// verifier would have caught, so nothing unverified goes further.
+absl::Status Verify(const llvm::Module& module) {
+  std::string problems;
+  llvm::raw_string_ostream stream(problems);
+  if (!llvm::verifyModule(module, &stream)) return absl::OkStatus();
+  stream.flush();
+  return absl::InternalError(absl::StrCat("LLVM's verifier rejects module ",
+                                          module.getName().str(), ": ",
+                                          problems));
+}
+
+// The CPU feature the x86-64 vector function ABI needs for a libmvec
+// function called `name`, or "" when it needs none beyond x86-64's SSE2.
+// The ISA letter after "_ZGV" picks the registers that carry the vectors:
+// b for xmm (SSE), c and d for ymm (AVX, AVX2), e for zmm (AVX-512).
+absl::string_view VectorAbiFeature(llvm::StringRef name) {
+  if (!name.starts_with("_ZGV") || name.size() < 5) return "";
+  switch (name[4]) {
+    case 'c':
+      return "avx";
+    case 'd':
+      return "avx2";
+    case 'e':
+      return "avx512f";
+    default:
+      return "";
+  }
+}
+
+// Fails if `module` calls a vector math function whose calling convention
+// the target cannot honour: the call would pass its vector in registers
+// the CPU does not have, and the program would die of an illegal
+// instruction, or compute garbage, when it ran.
+absl::Status CheckVectorAbiFeatures(const llvm::Module& module,
+                                    const llvm::TargetMachine& machine) {
+  const llvm::MCSubtargetInfo* target = machine.getMCSubtargetInfo();
+  for (const llvm::Function& function : module) {
+    if (!function.isDeclaration()) continue;
+    const absl::string_view feature = VectorAbiFeature(function.getName());
+    if (feature.empty()) continue;
+    if (target->checkFeatures(absl::StrCat("+", feature))) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", module.getName().str(), " calls ", function.getName().str(),
+        ", whose vector ABI needs the CPU feature ", feature,
+        ", which the target cpu ", machine.getTargetCPU().str(),
+        " lacks; compile with narrower vectors or without the vector math "
+        "library"));
+  }
+  return absl::OkStatus();
+}
+
+// Gives the kernel functions named in `kernels` external linkage, so that
+// they survive optimisation as symbols of their own.
+absl::Status ExportFunctions(llvm::Module& module,
+                             const std::vector<std::string>& kernels) {
+  for (const std::string& name : kernels) {
+    llvm::Function* function = module.getFunction(name);
+    if (function == nullptr || function->isDeclaration()) {
+      return absl::InternalError(absl::StrCat("module ", module.getName().str(),
+                                              " defines no kernel function ",
+                                              name));
+    }
+    function->setLinkage(llvm::GlobalValue::ExternalLinkage);
+  }
+  return absl::OkStatus();
 }
 
 // The host's CPU features in a fixed order: the order LLVM reports them in
@@ -217,12 +310,15 @@ Engine::~Engine() = default;
 absl::StatusOr<Engine*> Engine::Get() {
   // Never destroyed: code compiled by the engine may outlive static
   // destruction order.
-  static const absl::StatusOr<Engine*>* const engine =
-      new absl::StatusOr<Engine*>(Create());
+  static const absl::StatusOr<Engine*>* const engine = [] {
+    absl::StatusOr<std::unique_ptr<Engine>> created = Create("");
+    if (!created.ok()) return new absl::StatusOr<Engine*>(created.status());
+    return new absl::StatusOr<Engine*>(created->release());
+  }();
   return *engine;
 }
 
-absl::StatusOr<Engine*> Engine::Create() {
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::string& cpu) {
   // Each returns true on failure.
   if (llvm::InitializeNativeTarget() ||
       llvm::InitializeNativeTargetAsmPrinter() ||
@@ -230,9 +326,28 @@ absl::StatusOr<Engine*> Engine::Create() {
     return absl::InternalError("LLVM has no code generator for this host");
   }
   KILN_ASSIGN_OR_RETURN(
-      llvm::orc::JITTargetMachineBuilder detected,
+      llvm::orc::JITTargetMachineBuilder machine_builder,
       ToStatusOr(llvm::orc::JITTargetMachineBuilder::detectHost(),
                  "detecting the host CPU"));
+  if (!cpu.empty()) {
+    // LLVM only warns about an unknown CPU, and then emits generic code
+    // under the unknown name; refuse it instead.
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> probe,
+                          ToStatusOr(machine_builder.createTargetMachine(),
+                                     "creating a target machine"));
+    if (!probe->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("LLVM knows no cpu '", cpu, "' for ",
+                       machine_builder.getTargetTriple().str()));
+    }
+    machine_builder.setCPU(cpu);
+    machine_builder.getFeatures() = llvm::SubtargetFeatures();
+  }
+  return CreateFor(std::move(machine_builder));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::CreateFor(
+    llvm::orc::JITTargetMachineBuilder detected) {
   auto machine_builder =
       std::make_unique<llvm::orc::JITTargetMachineBuilder>(std::move(detected));
   machine_builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
@@ -280,17 +395,23 @@ absl::StatusOr<Engine*> Engine::Create() {
   // Failures while linking are returned to the lookup that caused them;
   // ORC's default reporter would print them a second time.
   jit->getExecutionSession().setErrorReporter([](llvm::Error error) {
-    absl::Status status = ToStatus(std::move(error), "JIT session");
-    if (VerbosityAtLeast(1)) LogLine(status.ToString());
+    const std::string message = llvm::toString(std::move(error));
+    if (reported_errors != nullptr) {
+      absl::StrAppend(reported_errors, reported_errors->empty() ? "" : "; ",
+                      message);
+    } else if (VerbosityAtLeast(1)) {
+      LogLine(absl::StrCat("JIT session: ", message));
+    }
   });
-  return new Engine(std::move(jit), std::move(machine_builder));
+  return std::unique_ptr<Engine>(
+      new Engine(std::move(jit), std::move(machine_builder)));
 }
 
 absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Load(
-    std::unique_ptr<llvm::MemoryBuffer> object, const std::string& dylib_name,
-    const std::string& entry_name, bool from_disk_cache) {
+    std::unique_ptr<llvm::MemoryBuffer> object, const Symbols& symbols,
+    bool from_disk_cache) {
   llvm::Expected<llvm::orc::JITDylib&> created =
-      jit_->createJITDylib(dylib_name);
+      jit_->createJITDylib(symbols.dylib);
   KILN_RETURN_IF_ERROR(TakeError(created, "creating a JITDylib"));
   llvm::orc::JITDylib& dylib = *created;
   auto remove_and_fail = [&](absl::Status status) {
@@ -300,49 +421,144 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Load(
   absl::Status added = ToStatus(jit_->addObjectFile(dylib, std::move(object)),
                                 "adding the object file");
   if (!added.ok()) return remove_and_fail(added);
-  llvm::Expected<llvm::orc::ExecutorAddr> address =
-      jit_->lookup(dylib, entry_name);
-  absl::Status found =
-      TakeError(address, absl::StrCat("linking and looking up ", entry_name));
-  if (!found.ok()) return remove_and_fail(found);
-  return std::unique_ptr<CompiledCode>(new CompiledCode(
-      *jit_, dylib, address->toPtr<CompiledCode::Entry>(), from_disk_cache));
+
+  // The entry first: its lookup links the object, so a symbol the object
+  // needs and nothing defines fails here.
+  std::vector<std::string> names = {symbols.entry};
+  names.insert(names.end(), symbols.kernels.begin(), symbols.kernels.end());
+  std::vector<llvm::orc::ExecutorAddr> addresses;
+  for (const std::string& name : names) {
+    std::string reported;
+    llvm::Expected<llvm::orc::ExecutorAddr> address = [&] {
+      ReportedErrorCapture capture(reported);
+      return jit_->lookup(dylib, name);
+    }();
+    absl::Status found =
+        TakeError(address, absl::StrCat("linking and looking up ", name));
+    if (!found.ok()) {
+      if (!reported.empty()) {
+        found = absl::Status(
+            found.code(),
+            absl::StrCat(found.message(), "; because: ", reported));
+      }
+      return remove_and_fail(found);
+    }
+    addresses.push_back(*address);
+  }
+  std::unique_ptr<CompiledCode> code(new CompiledCode(
+      *jit_, dylib, addresses[0].toPtr<CompiledCode::Entry>(),
+      from_disk_cache));
+  for (size_t k = 1; k < addresses.size(); ++k) {
+    code->kernels_.push_back(
+        addresses[k].toPtr<CompiledCode::KernelEntry>());
+  }
+  return code;
+}
+
+Engine::Symbols Engine::MakeSymbols(absl::string_view key,
+                                    const LoopProgram* program,
+                                    bool export_kernels) {
+  Symbols symbols;
+  const std::string symbol_key = SanitizeKey(key);
+  symbols.entry = absl::StrCat("kiln_", symbol_key, "_entry");
+  symbols.dylib = absl::StrCat("kiln_", symbol_key, "#", next_dylib_number_++);
+  if (program != nullptr && export_kernels) {
+    for (size_t k = 0; k < program->kernels.size(); ++k) {
+      symbols.kernels.push_back(KernelFunctionName(
+          symbols.entry, static_cast<int>(k), program->kernels[k].name));
+    }
+  }
+  return symbols;
+}
+
+absl::StatusOr<llvm::SmallVector<char, 0>> Engine::EmitObject(
+    llvm::Module& module, const Symbols& symbols, const CompileOptions& options,
+    Listings& listings) {
+  KILN_RETURN_IF_ERROR(Verify(module));
+  module.setDataLayout(jit_->getDataLayout());
+  module.setTargetTriple(jit_->getTargetTriple().str());
+  llvm::orc::JITTargetMachineBuilder machine_builder = *machine_builder_;
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> machine,
+                        ToStatusOr(machine_builder.createTargetMachine(),
+                                   "creating a target machine for the host"));
+  KILN_RETURN_IF_ERROR(CheckVectorAbiFeatures(module, *machine));
+  KILN_RETURN_IF_ERROR(ExportFunctions(module, symbols.kernels));
+
+  if (options.keep_ir_before) listings.ir_before = ModuleToString(module);
+  Optimize(module, *machine);
+  if (options.keep_ir_after) listings.ir_after = ModuleToString(module);
+  if (options.keep_assembly) {
+    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(module);
+    KILN_ASSIGN_OR_RETURN(
+        Bytes text, Emit(*copy, *machine, llvm::CodeGenFileType::AssemblyFile));
+    listings.assembly.assign(text.begin(), text.end());
+  }
+  return Emit(module, *machine, llvm::CodeGenFileType::ObjectFile);
+}
+
+absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::LoadCacheEntry(
+    const std::string& path, absl::string_view description,
+    const Symbols& symbols) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!file) {
+    return absl::Status(
+        file.getError() == std::errc::no_such_file_or_directory
+            ? absl::StatusCode::kNotFound
+            : absl::StatusCode::kUnavailable,
+        absl::StrCat("reading ", path, ": ", file.getError().message()));
+  }
+  absl::StatusOr<absl::string_view> object = DecodeObjectCacheEntry(
+      absl::string_view((*file)->getBufferStart(), (*file)->getBufferSize()),
+      description);
+  if (!object.ok()) {
+    return absl::Status(object.status().code(),
+                        absl::StrCat(path, ": ", object.status().message()));
+  }
+  // A copy, because the linker needs the object aligned as an object file
+  // is, and inside the entry it follows a description of any length.
+  std::unique_ptr<llvm::MemoryBuffer> copy =
+      llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(object->data(), object->size()), path);
+  // The checksum vouches for the bytes, not for the object: an entry can be
+  // whole and still hold an object of the wrong kind.
+  absl::Status usable =
+      CheckObject(*copy, jit_->getTargetTriple(), symbols.entry);
+  if (!usable.ok()) {
+    return absl::Status(usable.code(),
+                        absl::StrCat(path, ": ", usable.message()));
+  }
+  return Load(std::move(copy), symbols, /*from_disk_cache=*/true);
 }
 
 absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Compile(
     const LoopProgram& program, absl::string_view key,
     const CompileOptions& options) {
-  const std::string symbol_key = SanitizeKey(key);
-  const std::string entry_name = absl::StrCat("kiln_", symbol_key, "_entry");
-  const std::string dylib_name =
-      absl::StrCat("kiln_", symbol_key, "#", next_dylib_number_++);
+  const Symbols symbols = MakeSymbols(key, &program, options.export_kernels);
 
+  // The description an entry must carry: the target, the key and whether
+  // kernels are exported, which all change the object.
   std::filesystem::path cache_path;
+  std::string description;
   if (!options.cache_dir.empty()) {
     if (key.empty()) {
       return absl::InvalidArgumentError(
           "compiling with an object cache needs a non-empty key");
     }
-    cache_path = std::filesystem::path(options.cache_dir) / (symbol_key + ".o");
-    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> cached =
-        llvm::MemoryBuffer::getFile(cache_path.string(), /*IsText=*/false,
-                                    /*RequiresNullTerminator=*/false);
-    if (cached) {
-      absl::Status usable =
-          CheckObject(**cached, jit_->getTargetTriple(), entry_name);
-      if (usable.ok()) {
-        absl::StatusOr<std::unique_ptr<CompiledCode>> loaded =
-            Load(std::move(*cached), dylib_name + ".cached", entry_name,
-                 /*from_disk_cache=*/true);
-        if (loaded.ok()) return loaded;
-        usable = loaded.status();
-      }
+    const std::string variant = options.export_kernels ? ".kernels" : "";
+    cache_path = std::filesystem::path(options.cache_dir) /
+                 absl::StrCat(SanitizeKey(key), variant, kObjectCacheSuffix);
+    description =
+        absl::StrCat(target_description_, "\nkey ", key, "\nexported kernels ",
+                     options.export_kernels ? "yes" : "no");
+    absl::StatusOr<std::unique_ptr<CompiledCode>> cached =
+        LoadCacheEntry(cache_path.string(), description, symbols);
+    if (cached.ok()) return cached;
+    if (!absl::IsNotFound(cached.status())) {
       LogCacheProblem(absl::Status(
-          usable.code(), absl::StrCat("regenerating ", cache_path.string(),
-                                      ": ", usable.message())));
-    } else if (cached.getError() != std::errc::no_such_file_or_directory) {
-      LogCacheProblem(absl::UnavailableError(absl::StrCat(
-          "reading ", cache_path.string(), ": ", cached.getError().message())));
+          cached.status().code(),
+          absl::StrCat("rebuilding: ", cached.status().message())));
     }
   }
 
@@ -350,42 +566,46 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Compile(
   // apart; neither is thread-safe.
   llvm::LLVMContext context;
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> module,
-                        GenerateModule(program, entry_name, context));
-  module->setDataLayout(jit_->getDataLayout());
-  module->setTargetTriple(jit_->getTargetTriple().str());
-  llvm::orc::JITTargetMachineBuilder machine_builder = *machine_builder_;
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> machine,
-                        ToStatusOr(machine_builder.createTargetMachine(),
-                                   "creating a target machine for the host"));
-
-  std::string ir_before;
-  if (options.keep_ir_before) ir_before = ModuleToString(*module);
-  Optimize(*module, *machine);
-  std::string ir_after;
-  if (options.keep_ir_after) ir_after = ModuleToString(*module);
-  std::string assembly;
-  if (options.keep_assembly) {
-    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*module);
-    KILN_ASSIGN_OR_RETURN(
-        Bytes text, Emit(*copy, *machine, llvm::CodeGenFileType::AssemblyFile));
-    assembly.assign(text.begin(), text.end());
-  }
-  KILN_ASSIGN_OR_RETURN(
-      Bytes bytes, Emit(*module, *machine, llvm::CodeGenFileType::ObjectFile));
+                        GenerateModule(program, symbols.entry, context));
+  Listings listings;
+  KILN_ASSIGN_OR_RETURN(Bytes bytes,
+                        EmitObject(*module, symbols, options, listings));
 
   if (!cache_path.empty()) {
     absl::Status written = WriteFileAtomically(
-        cache_path, llvm::StringRef(bytes.data(), bytes.size()));
+        cache_path,
+        EncodeObjectCacheEntry(description,
+                               absl::string_view(bytes.data(), bytes.size())));
     if (!written.ok()) LogCacheProblem(written);
   }
   auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
+      std::move(bytes), symbols.entry, /*RequiresNullTerminator=*/false);
+  KILN_ASSIGN_OR_RETURN(
+      std::unique_ptr<CompiledCode> code,
+      Load(std::move(object), symbols, /*from_disk_cache=*/false));
+  code->ir_before_ = std::move(listings.ir_before);
+  code->ir_after_ = std::move(listings.ir_after);
+  code->assembly_ = std::move(listings.assembly);
+  return code;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::CompileModule(
+    llvm::Module& module, const std::string& entry_name,
+    const CompileOptions& options) {
+  Symbols symbols;
+  symbols.entry = entry_name;
+  symbols.dylib = absl::StrCat(entry_name, "#", next_dylib_number_++);
+  Listings listings;
+  KILN_ASSIGN_OR_RETURN(Bytes bytes,
+                        EmitObject(module, symbols, options, listings));
+  auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
       std::move(bytes), entry_name, /*RequiresNullTerminator=*/false);
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<CompiledCode> code,
-                        Load(std::move(object), dylib_name, entry_name,
-                             /*from_disk_cache=*/false));
-  code->ir_before_ = std::move(ir_before);
-  code->ir_after_ = std::move(ir_after);
-  code->assembly_ = std::move(assembly);
+  KILN_ASSIGN_OR_RETURN(
+      std::unique_ptr<CompiledCode> code,
+      Load(std::move(object), symbols, /*from_disk_cache=*/false));
+  code->ir_before_ = std::move(listings.ir_before);
+  code->ir_after_ = std::move(listings.ir_after);
+  code->assembly_ = std::move(listings.assembly);
   return code;
 }
 

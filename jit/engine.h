@@ -9,6 +9,12 @@
 // derives from everything that determines the code, including
 // target_description(), so that a later process skips code generation.
 //
+// Failures are statuses, never aborts: a module LLVM's verifier rejects, a
+// call whose vector ABI needs a CPU feature the target lacks, and every
+// llvm::Error on the way (target machines, linking, symbol lookup) come back
+// as absl::Status. A cache entry that is truncated, damaged or written by
+// another version (see jit/object_cache.h) is ignored and rebuilt.
+//
 //   KILN_ASSIGN_OR_RETURN(Engine * engine, Engine::Get());
 //   KILN_ASSIGN_OR_RETURN(
 //       std::unique_ptr<CompiledCode> code,
@@ -27,13 +33,17 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "jit/loop_ir.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace llvm {
 class MemoryBuffer;
+class Module;
+class TargetMachine;
 }  // namespace llvm
 
 namespace llvm::orc {
@@ -55,6 +65,10 @@ struct CompileOptions {
   bool keep_ir_after = false;
   // Keep the host assembly of the optimised module.
   bool keep_assembly = false;
+  // Make every kernel callable on its own, through CompiledCode::kernels(),
+  // besides the entry that runs them all. Code compiled this way is cached
+  // apart from code compiled without.
+  bool export_kernels = false;
 };
 
 // The native code of one LoopProgram. The code stays loaded, and entry()
@@ -67,6 +81,10 @@ class CompiledCode {
   // b. Every part of a run must be called, each on its own thread, with
   // the same table (see RunPart).
   using Entry = void (*)(char* const* buffer_table, const RunPart* part);
+  // Runs share `part` of `parts` of one kernel (see KernelFunctionName in
+  // jit/codegen.h); part 0 of 1 is the whole kernel.
+  using KernelEntry = void (*)(char* const* buffer_table, int64_t part,
+                               int64_t parts);
 
   CompiledCode(const CompiledCode&) = delete;
   CompiledCode& operator=(const CompiledCode&) = delete;
@@ -75,6 +93,11 @@ class CompiledCode {
 
   // The program's entry function; never null.
   Entry entry() const { return entry_; }
+
+  // With CompileOptions::export_kernels, kernel k of the program on its own:
+  // running kernels()[0], [1], ... in order, each as part 0 of 1, is what
+  // entry() does with a single part. Empty otherwise.
+  const std::vector<KernelEntry>& kernels() const { return kernels_; }
 
   // Whether the code came from the disk cache rather than from the IR.
   bool loaded_from_disk_cache() const { return loaded_from_disk_cache_; }
@@ -93,6 +116,7 @@ class CompiledCode {
   llvm::orc::LLJIT& jit_;
   llvm::orc::JITDylib& dylib_;
   Entry entry_;
+  std::vector<KernelEntry> kernels_;
   bool loaded_from_disk_cache_;
   std::string ir_before_;
   std::string ir_after_;
@@ -112,6 +136,17 @@ class Engine {
   // if LLVM cannot target the host.
   static absl::StatusOr<Engine*> Get();
 
+  // An engine of its own that targets `cpu`, an LLVM CPU name such as
+  // "x86-64", with that CPU's features instead of the host's; an empty name
+  // means the host, as Get() does. The code must run here, so `cpu` should
+  // be one the host can execute: an older model of the host's family.
+  // CompiledCode from this engine must be destroyed before the engine.
+  // Fails with kInvalidArgument if LLVM does not know `cpu`.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(const std::string& cpu);
+
+  // Unloads the JIT. Only engines from Create are ever destroyed.
+  ~Engine();
+
   // Everything about the engine that affects the code it emits, as
   // "kiln codegen <revision>; llvm 19.1.7; x86_64-pc-linux-gnu; cpu
   // skylake-avx512; +adx,+aes,...". Cache keys must include it: an object
@@ -120,31 +155,77 @@ class Engine {
 
   // Compiles `program` and loads the code. `key` is the caller's fingerprint
   // of the program (its graph, shapes, dtypes and target_description()); it
-  // names the cache file <cache_dir>/<key>.o and, reduced to [A-Za-z0-9_],
-  // prefixes every symbol as "kiln_<key>_". Programs with equal keys must be
-  // equal. With a cache_dir, a readable cached object is loaded without
-  // generating any IR; a missing, unreadable or corrupt one is regenerated
-  // and replaced atomically. Failing to write the cache only costs the next
-  // process a compilation.
+  // names the cache entry <cache_dir>/<key>.kjit (jit/object_cache.h) and,
+  // reduced to [A-Za-z0-9_], prefixes every symbol as "kiln_<key>_".
+  // Programs with equal keys must be equal. With a cache_dir, a valid entry
+  // is loaded without generating any IR; a missing, unreadable, truncated,
+  // damaged or foreign one (another format version, target or key) is
+  // regenerated and replaced atomically. Failing to write the cache only
+  // costs the next process a compilation.
   //
   // Fails with kInvalidArgument if the program is ill-typed (see
-  // GenerateModule) or if a cache_dir is given with an empty key, and with
-  // kInternal if LLVM fails.
+  // GenerateModule) or if a cache_dir is given with an empty key, with
+  // kFailedPrecondition if the code would need a CPU feature the target
+  // lacks (see CompileModule), and with kInternal if LLVM fails.
   absl::StatusOr<std::unique_ptr<CompiledCode>> Compile(
       const LoopProgram& program, absl::string_view key,
       const CompileOptions& options);
 
+  // Compiles and loads `module`, which must define
+  //   void <entry_name>(char* const* buffer_table)
+  // with external linkage, as Compile does with the module it generates;
+  // nothing is cached and export_kernels is ignored. The module is
+  // optimised in place. It is checked before LLVM's code generator sees
+  // it, because that reports malformed input by ending the process:
+  //   kInternal            LLVM's verifier rejects the module (the message
+  //                        quotes the verifier), or linking fails, for
+  //                        example on a call to a function nothing defines;
+  //   kFailedPrecondition  the module calls a vector math function whose
+  //                        calling convention needs a CPU feature the
+  //                        target lacks, such as an AVX-512 variant
+  //                        (_ZGVe...) on a CPU without avx512f.
+  absl::StatusOr<std::unique_ptr<CompiledCode>> CompileModule(
+      llvm::Module& module, const std::string& entry_name,
+      const CompileOptions& options);
+
  private:
+  // The symbols one compilation defines and looks up.
+  struct Symbols {
+    std::string entry;
+    // Kernel functions to export and look up; empty unless export_kernels.
+    std::vector<std::string> kernels;
+    // Unique in the session, so that programs of one key can coexist.
+    std::string dylib;
+  };
+  // The text kept for CompiledCode when CompileOptions asks for it.
+  struct Listings {
+    std::string ir_before, ir_after, assembly;
+  };
+
   Engine(std::unique_ptr<llvm::orc::LLJIT> jit,
          std::unique_ptr<llvm::orc::JITTargetMachineBuilder> machine_builder);
-  ~Engine();
-  static absl::StatusOr<Engine*> Create();
+  static absl::StatusOr<std::unique_ptr<Engine>> CreateFor(
+      llvm::orc::JITTargetMachineBuilder machine_builder);
 
-  // Loads `object` into a fresh JITDylib and looks up `entry_name` there;
-  // on failure, removes the JITDylib again.
+  Symbols MakeSymbols(absl::string_view key, const LoopProgram* program,
+                      bool export_kernels);
+
+  // Verifies `module`, checks it against the target, optimises it and
+  // returns its object file, keeping listings as `options` asks.
+  absl::StatusOr<llvm::SmallVector<char, 0>> EmitObject(
+      llvm::Module& module, const Symbols& symbols,
+      const CompileOptions& options, Listings& listings);
+
+  // The code of a valid cache entry at `path`, or the reason there is none.
+  absl::StatusOr<std::unique_ptr<CompiledCode>> LoadCacheEntry(
+      const std::string& path, absl::string_view description,
+      const Symbols& symbols);
+
+  // Loads `object` into a fresh JITDylib and looks up the symbols there; on
+  // failure, removes the JITDylib again.
   absl::StatusOr<std::unique_ptr<CompiledCode>> Load(
-      std::unique_ptr<llvm::MemoryBuffer> object, const std::string& dylib_name,
-      const std::string& entry_name, bool from_disk_cache);
+      std::unique_ptr<llvm::MemoryBuffer> object, const Symbols& symbols,
+      bool from_disk_cache);
 
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   // Describes the TargetMachine that LLJIT links for; Compile builds its own

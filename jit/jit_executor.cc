@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ad/graph_walk.h"
+#include "ad/memory_budget.h"
 #include "ad/passes/pipeline.h"
 #include "ad/passes/printer.h"
 #include "jit/engine.h"
@@ -24,7 +26,9 @@
 #include "jit/memory_plan.h"
 #include "jit/schedule.h"
 #include "jit/thread_pool.h"
+#include "ops/base/check.h"
 #include "ops/base/status_macros.h"
+#include "ops/numerics.h"
 
 namespace kiln::jit {
 namespace {
@@ -119,20 +123,90 @@ absl::Status WriteFile(const std::filesystem::path& path,
   return absl::OkStatus();
 }
 
-struct CopyOut {
-  int buffer;
-  int output;
+// What check_numerics says of one kernel when its result is bad.
+struct KernelCheck {
+  // "kernel k2_matmul_add_sigmoid, computing sigmoid (at mlp.cc:40)".
+  std::string description;
+  // The node the kernel stores, whose shape places a bad element.
+  Shape shape;
 };
+
+std::vector<KernelCheck> KernelChecks(Graph& graph, const FusionPlan& plan,
+                                      const LoopProgram& loops) {
+  std::vector<KernelCheck> checks;
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    const Node& root = plan.kernels[k].root;
+    const Node& parameter = plan.kernels[k].updates_in_place;
+    std::string description = absl::StrCat(
+        "kernel ", loops.kernels[k].name, ", computing ", OpName(root.op()),
+        " (at ", LocationString(graph.data(root.id()).where), ")");
+    if (parameter.ok()) {
+      absl::StrAppend(&description, " into parameter '", parameter.name(), "'");
+    }
+    checks.push_back({std::move(description), root.shape()});
+  }
+  return checks;
+}
+
+// The largest of `buffers`, named for a memory budget message.
+LargestBuffer LargestOf(const LoopProgram& loops,
+                        const std::vector<int>& buffers) {
+  LargestBuffer largest;
+  for (int b : buffers) {
+    const BufferInfo& info = loops.buffers[b];
+    const int64_t bytes =
+        info.num_elements * static_cast<int64_t>(DTypeSize(info.dtype));
+    if (bytes <= largest.bytes) continue;
+    largest = {bytes, absl::StrCat(info.name, " ", DTypeName(info.dtype), "[",
+                                   info.num_elements, " elements]")};
+  }
+  return largest;
+}
+
+// Lays out the arena as PlanArena does, after checking that it and the
+// outputs' tensors fit in `budget` bytes; returns the arena's size. The sum
+// of every buffer is taken first, with saturation, so that a graph too big
+// to count is refused before PlanArena could overflow on it.
+absl::StatusOr<int64_t> PlanArenaWithinBudget(
+    const LoweredProgram& lowered, const std::vector<int>& arena_buffers,
+    const std::vector<BufferLifetime>& lifetimes, int64_t budget,
+    std::vector<int64_t>& offsets) {
+  std::vector<int> counted = arena_buffers;
+  int64_t outputs = 0;
+  for (const LoweredOutput& output : lowered.outputs) {
+    counted.push_back(output.buffer);
+    outputs = SaturatingAdd(outputs,
+                            NumElements(output.shape) *
+                                static_cast<int64_t>(DTypeSize(output.dtype)));
+  }
+  const LargestBuffer largest = LargestOf(lowered.loops, counted);
+  int64_t unshared = outputs;
+  for (const BufferLifetime& lifetime : lifetimes) {
+    unshared =
+        SaturatingAdd(unshared, SaturatingAdd(lifetime.bytes, kArenaAlignment));
+  }
+  if (unshared == std::numeric_limits<int64_t>::max()) {
+    return CheckMemoryBudget("the compiled program", unshared, budget, largest);
+  }
+  const int64_t arena_bytes = PlanArena(lifetimes, kArenaAlignment, offsets);
+  KILN_RETURN_IF_ERROR(CheckMemoryBudget(
+      "the compiled program", arena_bytes + outputs, budget, largest));
+  return arena_bytes;
+}
 
 class JitProgram : public Program {
  public:
+  // With `checks` (one per kernel), runs check numerics; `code` must then
+  // export its kernels.
   JitProgram(std::shared_ptr<CompiledCode> code, LoweredProgram lowered,
              int64_t arena_bytes, std::vector<LeafSignature> leaves,
-             int num_updates, int num_threads)
+             int num_updates, int num_threads,
+             std::vector<KernelCheck> checks)
       : code_(std::move(code)),
         lowered_(std::move(lowered)),
         leaves_(std::move(leaves)),
         num_updates_(num_updates),
+        checks_(std::move(checks)),
         pool_(num_threads > 1 ? std::make_unique<ThreadPool>(num_threads)
                               : nullptr),
         arena_(new (std::align_val_t{kArenaAlignment}) char[std::max<int64_t>(
@@ -178,7 +252,11 @@ class JitProgram : public Program {
     for (size_t i = 0; i < lowered_.outputs.size(); ++i) {
       if (IsFeed(lowered_.outputs[i].buffer)) CopyOutput(i, outputs[i]);
     }
-    RunParts();
+    if (checks_.empty()) {
+      RunParts();
+    } else {
+      KILN_RETURN_IF_ERROR(RunCheckingNumerics());
+    }
     for (size_t i = 0; i < lowered_.outputs.size(); ++i) {
       if (!IsFeed(lowered_.outputs[i].buffer)) CopyOutput(i, outputs[i]);
     }
@@ -216,6 +294,48 @@ class JitProgram : public Program {
         this);
   }
 
+  std::optional<NonFiniteValue> FindNonFiniteIn(int buffer) const {
+    const BufferInfo& info = lowered_.loops.buffers[buffer];
+    return FindNonFinite(info.dtype, table_[buffer], info.num_elements);
+  }
+
+  // Every feed, then each kernel's result as soon as it is computed.
+  absl::Status RunCheckingNumerics() {
+    for (int b : feed_buffers_) {
+      if (table_[b] == nullptr) continue;
+      if (std::optional<NonFiniteValue> bad = FindNonFiniteIn(b)) {
+        const LeafSignature& leaf = Leaf(lowered_.bindings[b].feed_name);
+        return absl::InvalidArgumentError(absl::StrCat(
+            "check_numerics: feed '", leaf.name, "' of ", OpName(leaf.op), " ",
+            DTypeName(leaf.dtype), ShapeToString(leaf.shape), " holds ",
+            DescribeNonFinite(*bad, leaf.shape)));
+      }
+    }
+    const std::vector<Kernel>& kernels = lowered_.loops.kernels;
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      // One part, the whole of each kernel, on this thread.
+      code_->kernels()[k](table_.data(), /*part=*/0, /*parts=*/1);
+      const int written = kernels[k].buffers_written[0];
+      if (std::optional<NonFiniteValue> bad = FindNonFiniteIn(written)) {
+        const BufferInfo& info = lowered_.loops.buffers[written];
+        return absl::InvalidArgumentError(absl::StrCat(
+            "check_numerics: ", checks_[k].description, " produced ",
+            DescribeNonFinite(*bad, checks_[k].shape), " of ",
+            DTypeName(info.dtype), ShapeToString(checks_[k].shape),
+            "; every input of it was finite"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The signature of the fed leaf called `name`; every fed buffer has one.
+  const LeafSignature& Leaf(const std::string& name) const {
+    for (const LeafSignature& leaf : leaves_) {
+      if (leaf.name == name) return leaf;
+    }
+    KILN_UNREACHABLE("a fed buffer without a leaf");
+  }
+
   void CopyOutput(size_t i, Tensor& tensor) {
     const LoweredOutput& output = lowered_.outputs[i];
     Reshape(tensor, output.dtype, output.shape);
@@ -226,6 +346,7 @@ class JitProgram : public Program {
   LoweredProgram lowered_;
   std::vector<LeafSignature> leaves_;
   int num_updates_;
+  std::vector<KernelCheck> checks_;
   // Null for a single thread.
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<char[], AlignedDelete> arena_;
@@ -370,16 +491,22 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
          binding.first_kernel,
          std::max(binding.first_kernel, binding.last_kernel)});
   }
+  KILN_ASSIGN_OR_RETURN(const int64_t budget,
+                        ResolveMemoryBudget(options_.memory_budget_bytes));
   std::vector<int64_t> offsets;
-  const int64_t arena_bytes = PlanArena(lifetimes, kArenaAlignment, offsets);
+  KILN_ASSIGN_OR_RETURN(const int64_t arena_bytes,
+                        PlanArenaWithinBudget(lowered, arena_buffers, lifetimes,
+                                              budget, offsets));
   for (size_t i = 0; i < arena_buffers.size(); ++i) {
     lowered.bindings[arena_buffers[i]].arena_offset = offsets[i];
   }
   ScheduleParts(lowered.bindings, lowered.loops);
 
   KILN_ASSIGN_OR_RETURN(Engine * engine, Engine::Get());
+  // Kernels compiled to be run one by one are other code, cached apart.
   const std::string fingerprint = Fingerprint(
-      FingerprintText(lowered.loops, engine->target_description()));
+      absl::StrCat(FingerprintText(lowered.loops, engine->target_description()),
+                   options_.check_numerics ? "check numerics\n" : ""));
 
   std::shared_ptr<CompiledCode> code;
   if (options_.use_memory_cache && !options_.dump.any()) {
@@ -394,6 +521,7 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     compile_options.keep_ir_before = compile_options.keep_ir_after =
         options_.dump.ir;
     compile_options.keep_assembly = options_.dump.assembly;
+    compile_options.export_kernels = options_.check_numerics;
     KILN_ASSIGN_OR_RETURN(
         std::unique_ptr<CompiledCode> compiled,
         engine->Compile(lowered.loops, fingerprint, compile_options));
@@ -463,9 +591,12 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     }
   }
 
+  std::vector<KernelCheck> checks;
+  if (options_.check_numerics) checks = KernelChecks(copy, plan, lowered.loops);
   return std::make_unique<JitProgram>(
       std::move(code), std::move(lowered), arena_bytes, std::move(leaves),
-      static_cast<int>(updates.size()), options_.num_threads);
+      static_cast<int>(updates.size()), options_.num_threads,
+      std::move(checks));
 }
 
 }  // namespace kiln::jit

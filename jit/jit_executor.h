@@ -77,6 +77,18 @@ struct JitOptions {
   // bit for bit: skipping is chosen per run only when the other operand is
   // finite, so that every skipped term is an exact zero.
   bool skip_input_zeros = true;
+  // The most bytes a program's arena and outputs may take; 0 for the
+  // default of DefaultMemoryBudget() (ad/memory_budget.h). Compile refuses
+  // a program above it with kResourceExhausted, before generating code.
+  int64_t memory_budget_bytes = 0;
+  // Run kernels one at a time and check each one's result, and every feed,
+  // for NaN and infinity; the first found fails the run with
+  // kInvalidArgument naming the kernel, the node it computes and where that
+  // node was built. Off by default: it costs a pass over every result, and
+  // the kernels run one by one on one thread, whatever num_threads says. An
+  // update kernel that produces a bad value has written it into its
+  // parameter by the time the run fails.
+  bool check_numerics = false;
 
   // The defaults above, read from the environment and the host CPU. Fails
   // with kInvalidArgument if KILN_DUMP or KILN_THREADS cannot be parsed.

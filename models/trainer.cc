@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "models/checkpoint/mlp_checkpoint.h"
 #include "ops/base/status_macros.h"
+#include "ops/numerics.h"
 
 namespace kiln {
 namespace {
@@ -140,13 +141,61 @@ absl::StatusOr<EpochMetrics> Trainer::RunEpoch(int epoch) {
     absl::Status ran = step_->Run(feeds_, outputs);
     batch_inputs_[b] = std::move(feeds_["x"]);
     batch_targets_[b] = std::move(feeds_["y"]);
-    KILN_RETURN_IF_ERROR(ran);
+    if (!ran.ok()) {
+      return absl::Status(ran.code(), absl::StrCat("epoch ", epoch, ", batch ",
+                                                   b, ": ", ran.message()));
+    }
+    KILN_RETURN_IF_ERROR(CheckStepIsFinite(epoch, b, outputs[0]));
     metrics.loss += outputs[0].At(0) * config_.batch;
     correct += CountOf(outputs[1].At(0), config_.batch);
   }
   metrics.train_accuracy =
       static_cast<double>(correct) / data_.train_inputs.shape()[0];
   return metrics;
+}
+
+std::vector<std::string> Trainer::NonFiniteParameters() const {
+  std::vector<std::string> bad;
+  for (const ParameterInfo& info : MlpParameters(config_.spec)) {
+    const Tensor& parameter = feeds_.at(info.name);
+    if (std::optional<NonFiniteValue> value = FindNonFinite(parameter)) {
+      bad.push_back(absl::StrCat("parameter '", info.name, "' holds ",
+                                 DescribeNonFinite(*value, parameter.shape())));
+    }
+  }
+  return bad;
+}
+
+absl::Status Trainer::CheckStepIsFinite(int epoch, size_t batch,
+                                        const Tensor& loss) const {
+  std::vector<std::string> bad;
+  if (std::optional<NonFiniteValue> value = FindNonFinite(loss)) {
+    bad.push_back(absl::StrCat("the loss is ", value->value));
+  }
+  for (std::string& parameter : NonFiniteParameters()) {
+    bad.push_back(std::move(parameter));
+  }
+  if (bad.empty()) return absl::OkStatus();
+  return absl::AbortedError(
+      absl::StrCat("training stopped at epoch ", epoch, ", batch ", batch,
+                   " of ", batch_inputs_.size(),
+                   " (both counted from 0): ", absl::StrJoin(bad, "; ")));
+}
+
+absl::Status Trainer::SetParameter(const std::string& name, Tensor value) {
+  auto found = feeds_.find(name);
+  if (name == "x" || name == "y" || found == feeds_.end()) {
+    return Invalid("the model has no parameter '", name, "'");
+  }
+  if (value.dtype() != found->second.dtype() ||
+      value.shape() != found->second.shape()) {
+    return Invalid("parameter '", name, "' is ",
+                   DTypeName(found->second.dtype()),
+                   ShapeToString(found->second.shape()), ", not ",
+                   DTypeName(value.dtype()), ShapeToString(value.shape()));
+  }
+  found->second = std::move(value);
+  return absl::OkStatus();
 }
 
 FeedMap Trainer::parameters() const {
@@ -217,6 +266,11 @@ absl::StatusOr<EpochMetrics> Trainer::Evaluate() {
 }
 
 absl::Status Trainer::SaveCheckpoint(const std::string& path) const {
+  // A diverged model must not replace a good checkpoint.
+  if (std::vector<std::string> bad = NonFiniteParameters(); !bad.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("not saving ", path, ": ", absl::StrJoin(bad, "; ")));
+  }
   MlpCheckpoint checkpoint;
   checkpoint.parameters = parameters();
   checkpoint.epochs_completed = epochs_completed_;

@@ -24,6 +24,14 @@
 //   KILN_RETURN_IF_ERROR(trainer->LoadCheckpoint("model.safetensors"));
 //   KILN_RETURN_IF_ERROR(trainer->Train(print_row));
 //   KILN_RETURN_IF_ERROR(trainer->SaveCheckpoint("model.safetensors"));
+//
+// Guards. After every step the trainer checks the batch's loss and every
+// parameter for NaN and infinity, and stops at the first bad one with
+// kAborted, naming the epoch, the batch and each bad tensor with its first
+// bad element. A run that diverges thus ends at the batch where it did,
+// before anything is reported or saved from it; the parameters it leaves
+// are the bad ones, for inspection, and SaveCheckpoint refuses to write
+// them over a good checkpoint.
 
 #ifndef KILN_MODELS_TRAINER_H_
 #define KILN_MODELS_TRAINER_H_
@@ -106,6 +114,12 @@ class Trainer {
   // dtype; on any error the trainer is unchanged.
   absl::Status LoadCheckpoint(const std::string& path);
 
+  // Replaces the value of the parameter called `name`, between epochs or
+  // batches, for surgery on a model (pruning, perturbation, an injected
+  // fault). Fails with kInvalidArgument if there is no such parameter or
+  // `value` has another shape or dtype.
+  absl::Status SetParameter(const std::string& name, Tensor value);
+
   // Epochs trained so far, counting those of a loaded checkpoint.
   int64_t epochs_completed() const { return epochs_completed_; }
 
@@ -123,6 +137,13 @@ class Trainer {
   absl::Status InitializeParameters();
   void SliceBatches();
   absl::StatusOr<EpochMetrics> RunEpoch(int epoch);
+  // The guard run after every step: fails if `loss` or any parameter holds
+  // a value that is not finite.
+  absl::Status CheckStepIsFinite(int epoch, size_t batch,
+                                 const Tensor& loss) const;
+  // Each parameter that holds NaN or infinity, described with its first bad
+  // element.
+  std::vector<std::string> NonFiniteParameters() const;
 
   TrainerConfig config_;
   const TrainingData& data_;

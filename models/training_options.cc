@@ -122,7 +122,8 @@ absl::Status ParseDataOptions(const CommandLine& flags,
   return absl::OkStatus();
 }
 
-// --backend, --dump, --threads, --save, --load and --quiet.
+// --backend, --dump, --threads, --save, --load, --quiet and
+// --check_numerics.
 absl::Status ParseOutputOptions(const CommandLine& flags,
                                 TrainingOptions& options) {
   options.backend = flags.Get("backend");
@@ -154,6 +155,8 @@ absl::Status ParseOutputOptions(const CommandLine& flags,
     }
   }
   KILN_ASSIGN_OR_RETURN(options.quiet, flags.GetBool("quiet"));
+  KILN_ASSIGN_OR_RETURN(options.check_numerics,
+                        flags.GetBool("check_numerics"));
   return absl::OkStatus();
 }
 
@@ -201,6 +204,10 @@ std::vector<FlagSpec> TrainingFlags() {
        "existing file is replaced atomically"},
       {"quiet", "false",
        "hides the progress line that a terminal on stderr shows",
+       /*boolean=*/true},
+      {"check_numerics", "false",
+       "checks every tensor for NaN and infinity after every kernel and "
+       "stops at the op that made the first one (slower)",
        /*boolean=*/true},
   };
 }
@@ -266,9 +273,13 @@ absl::StatusOr<TrainingData> LoadTrainingData(const TrainingOptions& options) {
 
 absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(
     const TrainingOptions& options) {
-  if (options.backend == "interp") return std::make_unique<Interpreter>();
+  if (options.backend == "interp") {
+    return std::make_unique<Interpreter>(
+        InterpreterOptions{.check_numerics = options.check_numerics});
+  }
   KILN_ASSIGN_OR_RETURN(jit::JitOptions jit_options,
                         jit::JitOptions::FromEnvironment());
+  jit_options.check_numerics = options.check_numerics;
   if (!options.dump_dir.empty()) {
     KILN_ASSIGN_OR_RETURN(jit_options.dump, jit::ParseDumpOptions("all"));
     jit_options.dump_dir = options.dump_dir;

@@ -60,6 +60,9 @@ struct TrainingOptions {
   std::string load_path;
   std::string save_path;
   bool quiet = false;
+  // Check every tensor for NaN and infinity (see InterpreterOptions and
+  // jit::JitOptions).
+  bool check_numerics = false;
 };
 
 // Parses flags after ApplyExperiment. Fails with InvalidArgument naming the
@@ -75,7 +78,8 @@ absl::StatusOr<TrainingOptions> TrainingOptionsFromArgs(
 // split, in the configured dtype.
 absl::StatusOr<TrainingData> LoadTrainingData(const TrainingOptions& options);
 
-// The executor --backend names, with --dump applied to the JIT.
+// The executor --backend names, with --dump applied to the JIT and
+// --check_numerics to either.
 absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(
     const TrainingOptions& options);
 

@@ -11,7 +11,12 @@ namespace kiln {
 
 int64_t NumElements(const Shape& shape) {
   int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
+  for (int64_t dim : shape) {
+    // Valid shapes never overflow (see ValidateShape); a wrapped count
+    // would size a buffer too small for its elements.
+    KILN_CHECK(!__builtin_mul_overflow(count, dim, &count))
+        << "the element count of " << ShapeToString(shape) << " overflows";
+  }
   return count;
 }
 

@@ -98,6 +98,38 @@ TEST(BuilderTest, NonPositiveDimensionIsRejected) {
   EXPECT_THAT(g.status().message(), HasSubstr("[3,0]"));
 }
 
+// Each input is a valid shape; the product [2^40, 2^40] is not, and its
+// element count must be refused rather than wrap around to a small number.
+TEST(BuilderTest, MatMulWhoseResultOverflowsIsRejected) {
+  Graph g;
+  const int64_t big = int64_t{1} << 40;
+  Node a = g.Input("a", {big, 1}, kF32);
+  Node b = g.Input("b", {1, big}, kF32);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  const int line = __LINE__ + 1;
+  EXPECT_FALSE(MatMul(a, b).ok());
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(g.status().message(), HasSubstr("matmul"));
+  EXPECT_THAT(g.status().message(), HasSubstr("[1099511627776,1099511627776]"));
+  EXPECT_THAT(g.status().message(), HasSubstr(Here(line)));
+}
+
+TEST(BuilderTest, BroadcastWhoseResultOverflowsIsRejected) {
+  Graph g;
+  const int64_t big = int64_t{1} << 32;
+  Node a = g.Input("a", {big, 1}, kF64);
+  Node b = g.Input("b", {1, big}, kF64);
+  EXPECT_FALSE((a + b).ok());
+  EXPECT_THAT(g.status().message(), HasSubstr("[4294967296,4294967296]"));
+}
+
+TEST(BuilderTest, OneHotWhoseResultOverflowsIsRejected) {
+  Graph g;
+  Node labels = g.Input("labels", {int64_t{1} << 40}, kF32);
+  EXPECT_FALSE(OneHot(labels, int64_t{1} << 30).ok());
+  EXPECT_THAT(g.status().message(), HasSubstr("one_hot"));
+}
+
 TEST(BuilderTest, NodesFromAnotherGraphAreRejected) {
   Graph g, other;
   Node a = g.Input("a", {2}, kF64);

@@ -3,6 +3,9 @@
 
 #include "ad/interpreter.h"
 
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
 #include "ad/autodiff.h"
 #include "ad/builder.h"
 #include "gmock/gmock.h"
@@ -140,6 +143,116 @@ TEST(SelectGradientTest, UntakenBranchInfinityDoesNotReachGradient) {
   const double x0 = 2.0, t = std::tanh(std::log(x0)), e = std::exp(-1 / x0);
   EXPECT_NEAR(values[1].At(0), (1 - t * t) / x0 * e + t * e / (x0 * x0),
               1e-15);
+}
+
+// ---- Memory budget ----
+
+TEST(InterpreterBudgetTest, ProgramAboveTheBudgetIsRefusedWithItsFigure) {
+  Graph g;
+  Node x = g.Input("x", {1000, 1000}, kF64);
+  Node y = Exp(x) + Tanh(x);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  // exp and tanh, 8 MB each, live at once: 16 MB needed, 1 MiB allowed.
+  Interpreter interpreter({.memory_budget_bytes = 1 << 20});
+  absl::StatusOr<std::unique_ptr<Program>> program =
+      interpreter.Compile(g, {y});
+  ASSERT_FALSE(program.ok());
+  EXPECT_EQ(program.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(program.status().message(), HasSubstr("1.0 MiB"));
+  EXPECT_THAT(program.status().message(), HasSubstr("f64[1000,1000]"));
+  EXPECT_THAT(program.status().message(), HasSubstr("interpreter_test.cc"));
+}
+
+TEST(InterpreterBudgetTest, FreedIntermediatesDoNotCount) {
+  Graph g;
+  Node x = g.Input("x", {1000}, kF64);
+  // A chain: each 8 KB result dies as the next is made, so at most two are
+  // live at once, plus the output's copy.
+  Node y = x;
+  for (int i = 0; i < 50; ++i) y = Tanh(y);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  Interpreter interpreter({.memory_budget_bytes = 3 * 8000 + 3 * 64});
+  absl::StatusOr<std::unique_ptr<Program>> program =
+      interpreter.Compile(g, {y});
+  EXPECT_TRUE(program.ok()) << program.status();
+}
+
+TEST(InterpreterBudgetTest, HugeValidShapeIsRefusedBeforeAnyAllocation) {
+  Graph g;
+  // 2^36 f64 elements, 512 GiB, a valid shape no machine here can hold.
+  Node x = g.Fill(1.0, {int64_t{1} << 18, int64_t{1} << 18}, kF64);
+  Node y = Exp(x);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  Interpreter interpreter;
+  absl::StatusOr<std::unique_ptr<Program>> program =
+      interpreter.Compile(g, {y});
+  ASSERT_FALSE(program.ok());
+  EXPECT_EQ(program.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(program.status().message(), HasSubstr("f64[262144,262144]"));
+}
+
+// ---- Numeric checks ----
+
+TEST(InterpreterNumericsTest, NamesTheOpThatProducedTheFirstNaN) {
+  Graph g;
+  Node x = g.Input("x", {2, 2}, kF64);
+  const int line = __LINE__ + 1;
+  Node logs = Log(x);
+  Node y = Exp(logs);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  Interpreter interpreter({.check_numerics = true});
+  absl::StatusOr<std::vector<Tensor>> values = kiln::Evaluate(
+      interpreter, g, {y},
+      {{"x", Tensor::FromValues<double>({2, 2}, {1, 2, -3, 4})}});
+  ASSERT_FALSE(values.ok());
+  EXPECT_EQ(values.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(values.status().message(), HasSubstr("log (at "));
+  EXPECT_THAT(values.status().message(),
+              HasSubstr(absl::StrCat("interpreter_test.cc:", line)));
+  EXPECT_THAT(values.status().message(),
+              HasSubstr("nan at element 2 [1,0] of f64[2,2]"));
+}
+
+TEST(InterpreterNumericsTest, NamesAFeedThatHoldsInfinity) {
+  Graph g;
+  Node x = g.Input("x", {3}, kF32);
+  Node y = Tanh(x);
+  Interpreter interpreter({.check_numerics = true});
+  absl::StatusOr<std::vector<Tensor>> values = kiln::Evaluate(
+      interpreter, g, {y},
+      {{"x", Tensor::FromValues<float>({3}, {0, 1, -INFINITY})}});
+  ASSERT_FALSE(values.ok());
+  EXPECT_THAT(values.status().message(),
+              HasSubstr("feed 'x' of input f32[3] holds -inf at element 2"));
+}
+
+TEST(InterpreterNumericsTest, OffByDefault) {
+  Graph g;
+  Node x = g.Input("x", {1}, kF64);
+  Node y = Log(x);
+  Interpreter interpreter;
+  absl::StatusOr<std::vector<Tensor>> values = kiln::Evaluate(
+      interpreter, g, {y}, {{"x", Tensor::FromValues<double>({1}, {-1})}});
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_TRUE(std::isnan((*values)[0].At(0)));
+}
+
+// A failed check stops the run before any update is written back.
+TEST(InterpreterNumericsTest, FailedCheckLeavesParametersAsFed) {
+  Graph g;
+  Node w = g.Parameter("w", {2}, kF64);
+  Node x = g.Input("x", {2}, kF64);
+  Interpreter interpreter({.check_numerics = true});
+  absl::StatusOr<std::unique_ptr<Program>> step =
+      interpreter.Compile(g, {SumAll(w)}, {{w, w - Log(x)}});
+  ASSERT_TRUE(step.ok()) << step.status();
+  FeedMap feeds = {{"w", Tensor::FromValues<double>({2}, {1, 2})},
+                   {"x", Tensor::FromValues<double>({2}, {1, -1})}};
+  std::vector<Tensor> outputs;
+  absl::Status ran = (*step)->Run(feeds, outputs);
+  ASSERT_FALSE(ran.ok());
+  EXPECT_THAT(ran.message(), HasSubstr("log"));
+  EXPECT_EQ(feeds["w"].ToDoubles(), (std::vector<double>{1, 2}));
 }
 
 }  // namespace

@@ -1106,7 +1106,7 @@ TEST(EngineTest, SecondCompilationLoadsTheDiskCache) {
     first = RunScaledExp(**code, x);
   }
   EXPECT_TRUE(BitIdentical(first, ExpectedScaledExp(x)));
-  EXPECT_TRUE(std::filesystem::exists(cache_dir + "/" + key + ".o"));
+  EXPECT_TRUE(std::filesystem::exists(cache_dir + "/" + key + ".kjit"));
 
   absl::StatusOr<std::unique_ptr<CompiledCode>> cached =
       Compile(ScaledExp(1000), key, options);
@@ -1121,7 +1121,7 @@ TEST(EngineTest, SecondCompilationLoadsTheDiskCache) {
 TEST(EngineTest, DamagedCacheFilesAreRegenerated) {
   const std::string cache_dir = FreshDirectory("damaged_cache");
   const std::string key = "feedbeef";
-  const std::string path = cache_dir + "/" + key + ".o";
+  const std::string path = cache_dir + "/" + key + ".kjit";
   const std::vector<float> x = RandomValues<float>(1000, -10, 10, 32);
   const CompileOptions options{.cache_dir = cache_dir};
   ASSERT_TRUE(Compile(ScaledExp(1000), key, options).ok());

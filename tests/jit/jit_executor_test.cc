@@ -1,22 +1,29 @@
 // The JIT executor's contract beyond its numbers: caches, dumps, feed
 // errors and parameter updates, as users and tools see them.
 
+#include "jit/jit_executor.h"
+
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "ad/builder.h"
 #include "ad/executor.h"
 #include "ad/interpreter.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "jit/jit_executor.h"
 
 namespace kiln::jit {
 namespace {
+
+using ::testing::HasSubstr;
 
 std::filesystem::path ScratchDir(const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -92,7 +99,7 @@ TEST(JitExecutorTest, SecondExecutorLoadsFromDiskCache) {
   EXPECT_FALSE(first.last_report().code_from_disk_cache);
   EXPECT_TRUE(std::filesystem::exists(
       std::filesystem::path(cache) /
-      (first.last_report().fingerprint + ".o")))
+      (first.last_report().fingerprint + ".kjit")))
       << "cache entries are named by fingerprint";
 
   JitExecutor second(Options(cache, false));
@@ -222,6 +229,170 @@ TEST(JitExecutorTest, UpdatesReadValuesFromBeforeTheRun) {
     EXPECT_EQ(feeds["b"].ToDoubles(), (std::vector<double>{2, 3, 4}))
         << executor->name();
   }
+}
+
+// ---- Damaged disk cache ----
+
+void WriteBytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Three ways an entry goes bad on disk: cut short by a full disk, a bit
+// flipped in the stored code, and an entry of another format version.
+std::string Damaged(const std::string& good, int way) {
+  std::string bad = good;
+  switch (way) {
+    case 0:
+      bad.resize(good.size() - 1);
+      break;
+    case 1:
+      bad[good.size() - 64] ^= 0x01;
+      break;
+    default:
+      bad[8] ^= 0x40;  // the format version's low byte
+      break;
+  }
+  return bad;
+}
+
+TEST(JitExecutorTest, DamagedCacheEntryIsRebuiltAndResultsStayRight) {
+  for (int way = 0; way < 3; ++way) {
+    SCOPED_TRACE(absl::StrCat("damage ", way));
+    const std::filesystem::path cache =
+        ScratchDir(absl::StrCat("damaged_cache_", way));
+    SmallModel model;
+    JitExecutor first(Options(cache.string(), false));
+    absl::StatusOr<std::unique_ptr<Program>> good_program =
+        first.Compile(model.graph, {model.y});
+    ASSERT_TRUE(good_program.ok()) << good_program.status();
+    absl::StatusOr<std::vector<Tensor>> expected =
+        (*good_program)->Run(model.Feeds());
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    const std::filesystem::path entry =
+        cache / (first.last_report().fingerprint + ".kjit");
+    const std::string good = ReadFile(entry);
+    ASSERT_FALSE(good.empty());
+    WriteBytes(entry, Damaged(good, way));
+
+    JitExecutor second(Options(cache.string(), false));
+    absl::StatusOr<std::unique_ptr<Program>> rebuilt =
+        second.Compile(model.graph, {model.y});
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    EXPECT_FALSE(second.last_report().code_from_disk_cache);
+    absl::StatusOr<std::vector<Tensor>> values = (*rebuilt)->Run(model.Feeds());
+    ASSERT_TRUE(values.ok()) << values.status();
+    EXPECT_EQ((*values)[0].ToDoubles(), (*expected)[0].ToDoubles());
+    EXPECT_EQ(ReadFile(entry), good) << "the entry is rewritten whole";
+
+    JitExecutor third(Options(cache.string(), false));
+    ASSERT_TRUE(third.Compile(model.graph, {model.y}).ok());
+    EXPECT_TRUE(third.last_report().code_from_disk_cache);
+  }
+}
+
+// ---- Memory budget ----
+
+TEST(JitExecutorTest, ProgramAboveTheMemoryBudgetIsRefusedWithItsFigure) {
+  Graph graph;
+  Node x = graph.Input("x", {512, 512}, DType::kF64);
+  Node w = graph.Parameter("w", {512, 512}, DType::kF64);
+  Node y = Tanh(MatMul(x, w));
+  JitOptions options = Options("", false);
+  options.memory_budget_bytes = 1 << 20;
+  JitExecutor jit(options);
+  absl::StatusOr<std::unique_ptr<Program>> program = jit.Compile(graph, {y});
+  ASSERT_FALSE(program.ok());
+  EXPECT_EQ(program.status().code(), absl::StatusCode::kResourceExhausted);
+  // The arena holds the 2 MiB product; the output's tensor is as large.
+  EXPECT_THAT(std::string(program.status().message()),
+              HasSubstr("needs 4.0 MiB (4194304 bytes)"));
+  EXPECT_THAT(std::string(program.status().message()),
+              HasSubstr("budget of 1.0 MiB"));
+
+  options.memory_budget_bytes = 8 << 20;
+  JitExecutor roomier(options);
+  EXPECT_TRUE(roomier.Compile(graph, {y}).ok());
+}
+
+TEST(JitExecutorTest, HugeValidShapeIsRefusedBeforeCodeIsGenerated) {
+  Graph graph;
+  const int64_t side = int64_t{1} << 20;
+  Node a = graph.Fill(1.0, {side, 1}, DType::kF32);
+  Node b = graph.Input("b", {1, side}, DType::kF32);
+  Node y = Exp(MatMul(a, b));  // 2^40 elements: 4 TiB
+  ASSERT_TRUE(graph.status().ok()) << graph.status();
+  JitExecutor jit(Options("", false));
+  absl::StatusOr<std::unique_ptr<Program>> program = jit.Compile(graph, {y});
+  ASSERT_FALSE(program.ok());
+  EXPECT_EQ(program.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(program.status().message()), HasSubstr("TiB"));
+}
+
+// ---- Numeric checks ----
+
+TEST(JitExecutorTest, CheckNumericsNamesTheKernelAndTheNodesLine) {
+  Graph graph;
+  Node x = graph.Input("x", {4, 3}, DType::kF64);
+  Node w = graph.Parameter("w", {3, 2}, DType::kF64);
+  const int line = __LINE__ + 1;
+  Node logs = Log(MatMul(x, w));
+  Node y = SumAll(logs);
+  JitOptions options = Options("", false);
+  options.check_numerics = true;
+  JitExecutor jit(options);
+  absl::StatusOr<std::unique_ptr<Program>> program = jit.Compile(graph, {y});
+  ASSERT_TRUE(program.ok()) << program.status();
+
+  FeedMap feeds;
+  feeds["x"] = Tensor::Full(DType::kF64, {4, 3}, 1.0);
+  feeds["w"] = Tensor::FromValues<double>({3, 2}, {1, 1, 1, 1, 1, -5});
+  absl::StatusOr<std::vector<Tensor>> values = (*program)->Run(feeds);
+  ASSERT_FALSE(values.ok());
+  EXPECT_EQ(values.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(values.status().message());
+  EXPECT_THAT(message, HasSubstr("check_numerics: kernel k0_matmul_log"));
+  EXPECT_THAT(message, HasSubstr("computing log (at "));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("jit_executor_test.cc:", line)));
+  // log(1 + 1 - 5) at row 0, column 1.
+  EXPECT_THAT(message, HasSubstr("nan at element 1 [0,1] of f64[4,2]"));
+
+  // Finite all through, the same program runs, and agrees with the
+  // unchecked one.
+  feeds["w"] = Tensor::Full(DType::kF64, {3, 2}, 0.5);
+  absl::StatusOr<std::vector<Tensor>> checked = (*program)->Run(feeds);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  JitExecutor unchecked(Options("", false));
+  absl::StatusOr<std::vector<Tensor>> plain =
+      Evaluate(unchecked, graph, {y}, feeds);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*checked)[0].ToDoubles(), (*plain)[0].ToDoubles());
+}
+
+TEST(JitExecutorTest, CheckNumericsNamesABadFeed) {
+  SmallModel model;
+  JitOptions options = Options("", false);
+  options.check_numerics = true;
+  JitExecutor jit(options);
+  FeedMap feeds = model.Feeds();
+  feeds["b"].Set(3, std::numeric_limits<double>::infinity());
+  absl::StatusOr<std::vector<Tensor>> values =
+      Evaluate(jit, model.graph, {model.y}, feeds);
+  ASSERT_FALSE(values.ok());
+  EXPECT_THAT(std::string(values.status().message()),
+              HasSubstr("feed 'b' of parameter f64[5] holds inf at element "
+                        "3 [3]"));
+}
+
+TEST(JitExecutorTest, NumericsAreNotCheckedByDefault) {
+  SmallModel model;
+  JitExecutor jit(Options("", false));
+  FeedMap feeds = model.Feeds();
+  feeds["b"].Set(3, std::numeric_limits<double>::quiet_NaN());
+  absl::StatusOr<std::vector<Tensor>> values =
+      Evaluate(jit, model.graph, {model.y}, feeds);
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_TRUE(std::isnan((*values)[0].At(3)));
 }
 
 }  // namespace

@@ -51,6 +51,8 @@ expect_refusal "--threads must be in [1, 64], got 0" --threads=0
 expect_refusal "--threads needs --backend=jit" --threads=2 --backend=interp
 expect_refusal "directory /nonexistent/dir does not exist" \
   --save=/nonexistent/dir/model.safetensors
+expect_refusal "--check_numerics=maybe is not true or false" \
+  --check_numerics=maybe
 
 # The data directory is only read after the flags pass.
 if "$mnist" --data_dir=/nonexistent --epochs=1 >/dev/null 2>err.txt; then

@@ -3,7 +3,9 @@
 
 #include "models/trainer.h"
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "ad/interpreter.h"
@@ -114,6 +116,74 @@ TEST(TrainerTest, RejectsDataOfAnotherDtype) {
   absl::Status status =
       Trainer::Create(SmallConfig(), data, interpreter).status();
   EXPECT_THAT(status.message(), HasSubstr("data must be f64"));
+}
+
+// ---- Guards ----
+
+// A NaN pixel in the third batch poisons that step's loss and every
+// parameter the step updates; training stops right there.
+TEST(TrainerGuardTest, NaNInABatchStopsTrainingNamingEpochBatchAndTensors) {
+  TrainingData data = Blobs(kF64);
+  data.train_inputs.Set(25 * 6 + 4, std::nan(""));  // row 25: batch 2
+  Interpreter interpreter;
+  absl::StatusOr<std::unique_ptr<Trainer>> trainer =
+      Trainer::Create(SmallConfig(), data, interpreter);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  int evaluations = 0;
+  absl::Status done =
+      (*trainer)->Train([&](const EpochMetrics&) { ++evaluations; });
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(done.message(),
+              HasSubstr("training stopped at epoch 0, batch 2 of 4"));
+  EXPECT_THAT(done.message(), HasSubstr("the loss is nan"));
+  EXPECT_THAT(done.message(),
+              HasSubstr("parameter 'hidden1.weight' holds nan at element"));
+  EXPECT_EQ(evaluations, 0) << "nothing is reported from a diverged epoch";
+}
+
+// Gradient descent on a squared error with a learning rate far too large
+// multiplies the error at every step, until it overflows a few epochs in;
+// the guard names the epoch and batch where it did.
+TEST(TrainerGuardTest, DivergingRunStopsAtTheFirstInfinity) {
+  TrainingData data = Blobs(kF32);
+  TrainerConfig config = SmallConfig();
+  config.dtype = kF32;
+  config.spec.hidden.clear();
+  config.spec.head = OutputHead::kIdentityMse;
+  config.init = {{InitScheme::Kind::kXavier}};
+  config.learning_rate = 3;
+  config.epochs = 1000;
+  config.eval_every = 1;
+  Interpreter interpreter;
+  absl::StatusOr<std::unique_ptr<Trainer>> trainer =
+      Trainer::Create(config, data, interpreter);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  std::vector<int> evaluated;
+  absl::Status done = (*trainer)->Train(
+      [&](const EpochMetrics& m) { evaluated.push_back(m.epoch); });
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(done.message(), HasSubstr("training stopped at epoch "));
+  // The squared error overflows before the weights do.
+  EXPECT_THAT(done.message(), HasSubstr("the loss is inf"));
+  // Mid-training: some epochs ran and were reported, far from all.
+  EXPECT_GE(evaluated.size(), 2u);
+  EXPECT_LT(evaluated.size(), 100u);
+}
+
+TEST(TrainerGuardTest, ExecutorErrorsNameEpochAndBatch) {
+  TrainingData data = Blobs(kF64);
+  data.train_inputs.Set(35 * 6, std::numeric_limits<double>::infinity());
+  Interpreter checked({.check_numerics = true});
+  absl::StatusOr<std::unique_ptr<Trainer>> trainer =
+      Trainer::Create(SmallConfig(), data, checked);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  absl::Status done = (*trainer)->Train([](const EpochMetrics&) {});
+  ASSERT_FALSE(done.ok());
+  EXPECT_THAT(done.message(), HasSubstr("epoch 0, batch 3: check_numerics: "
+                                        "feed 'x' of input f64[10,6] holds "
+                                        "inf at element 30 [5,0]"));
 }
 
 TEST(TrainerTest, SliceRowsCopiesTheRequestedRows) {
@@ -250,6 +320,76 @@ TEST_P(TrainerCheckpointTest, SaveReplacesAnExistingCheckpointWhole) {
   std::unique_ptr<Trainer> trainer = *Trainer::Create(config, data, *executor);
   EXPECT_TRUE(trainer->LoadCheckpoint(path).ok());
   EXPECT_LT(std::filesystem::file_size(path), 100000u);
+}
+
+// A fault injected into a parameter mid-training, after the epoch-2
+// checkpoint was written: the guard stops at the next step, naming it, and
+// the checkpoint on disk stays the good one, byte for byte, even when the
+// trainer is asked to save again.
+TEST_P(TrainerCheckpointTest, InjectedNaNStopsTrainingAndSparesTheCheckpoint) {
+  TrainingData data = Blobs(kF64);
+  TrainerConfig config = SmallConfig();
+  config.epochs = 8;
+  std::unique_ptr<Executor> executor = MakeExecutor();
+  absl::StatusOr<std::unique_ptr<Trainer>> created =
+      Trainer::Create(config, data, *executor);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Trainer& trainer = **created;
+  const std::string path = TempPath("guarded.safetensors");
+
+  std::string good;
+  std::vector<int> epochs_seen;
+  absl::Status done = trainer.Train(
+      [](const EpochMetrics&) {},
+      [&](const EpochMetrics& m) {
+        epochs_seen.push_back(m.epoch);
+        // A checkpoint after every epoch, as a long run would keep one.
+        ASSERT_TRUE(trainer.SaveCheckpoint(path).ok());
+        if (m.epoch != 2) return;
+        absl::StatusOr<std::string> bytes = ReadFile(path);
+        ASSERT_TRUE(bytes.ok()) << bytes.status();
+        good = *bytes;
+        Tensor weight = trainer.parameters().at("hidden1.weight");
+        weight.Set(4, std::nan(""));
+        ASSERT_TRUE(trainer.SetParameter("hidden1.weight", weight).ok());
+      });
+
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(done.message(),
+              HasSubstr("training stopped at epoch 3, batch 0 of 4"));
+  EXPECT_THAT(done.message(), HasSubstr("the loss is nan"));
+  EXPECT_THAT(done.message(),
+              HasSubstr("parameter 'hidden1.weight' holds nan"));
+  EXPECT_EQ(epochs_seen, (std::vector<int>{0, 1, 2}));
+
+  absl::Status saved = trainer.SaveCheckpoint(path);
+  EXPECT_EQ(saved.code(), absl::StatusCode::kFailedPrecondition) << saved;
+  EXPECT_THAT(saved.message(), HasSubstr("not saving"));
+  absl::StatusOr<std::string> after = ReadFile(path);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, good) << "the last good checkpoint changed";
+}
+
+TEST(TrainerTest, SetParameterRefusesUnknownNamesAndOtherShapes) {
+  TrainingData data = Blobs(kF64);
+  Interpreter interpreter;
+  absl::StatusOr<std::unique_ptr<Trainer>> trainer =
+      Trainer::Create(SmallConfig(), data, interpreter);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  absl::Status unknown =
+      (*trainer)->SetParameter("x", Tensor(kF64, {10, 6}));
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.message(), HasSubstr("no parameter 'x'"));
+  absl::Status shape =
+      (*trainer)->SetParameter("output.bias", Tensor(kF64, {3}));
+  EXPECT_THAT(shape.message(),
+              HasSubstr("parameter 'output.bias' is f64[2], not f64[3]"));
+  ASSERT_TRUE(
+      (*trainer)->SetParameter("output.bias", Tensor::Full(kF64, {2}, 0.5))
+          .ok());
+  EXPECT_EQ((*trainer)->parameters().at("output.bias").ToDoubles(),
+            (std::vector<double>{0.5, 0.5}));
 }
 
 }  // namespace
