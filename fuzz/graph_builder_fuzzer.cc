@@ -170,27 +170,27 @@ struct BuiltGraph {
   int leaves = 0;
 };
 
-DType LeafDType(Decoder& in, const BuiltGraph& program) {
+DType LeafDType(Decoder& in, const BuiltGraph& built) {
   // One leaf in sixteen takes the other dtype, so that mixing is tried.
-  if (in.Pick(16) != 0) return program.dtype;
-  return program.dtype == kF32 ? kF64 : kF32;
+  if (in.Pick(16) != 0) return built.dtype;
+  return built.dtype == kF32 ? kF64 : kF32;
 }
 
 // Prefers recent nodes, so that programs grow chains and not only fans.
-Node Operand(Decoder& in, BuiltGraph& program) {
-  if (program.nodes.empty()) {
-    program.nodes.push_back(program.graph.Input("x", {2, 3}, program.dtype));
-    ++program.leaves;
+Node Operand(Decoder& in, BuiltGraph& built) {
+  if (built.nodes.empty()) {
+    built.nodes.push_back(built.graph.Input("x", {2, 3}, built.dtype));
+    ++built.leaves;
   }
-  const int recent = std::min<int>(program.nodes.size(), 8);
-  return program.nodes[program.nodes.size() - 1 - in.Pick(recent)];
+  const int recent = std::min<int>(built.nodes.size(), 8);
+  return built.nodes[built.nodes.size() - 1 - in.Pick(recent)];
 }
 
-Node BuildLeaf(Decoder& in, BuiltGraph& program, int kind) {
-  Graph& graph = program.graph;
-  const std::string name = absl::StrCat("leaf", program.leaves++);
+Node BuildLeaf(Decoder& in, BuiltGraph& built, int kind) {
+  Graph& graph = built.graph;
+  const std::string name = absl::StrCat("leaf", built.leaves++);
   Shape shape = in.DecodeShape();
-  const DType dtype = LeafDType(in, program);
+  const DType dtype = LeafDType(in, built);
   switch (kind) {
     case 0:
       return graph.Input(name, shape, dtype);
@@ -268,10 +268,10 @@ Node BuildScalarOp(Decoder& in, Node x) {
 }
 
 // Adds one node; returns it, invalid if the builder refused.
-Node BuildStep(Decoder& in, BuiltGraph& program) {
+Node BuildStep(Decoder& in, BuiltGraph& built) {
   const int step = in.Pick(16);
-  if (step < 3) return BuildLeaf(in, program, in.Pick(4));
-  Node x = Operand(in, program);
+  if (step < 3) return BuildLeaf(in, built, in.Pick(4));
+  Node x = Operand(in, built);
   switch (step) {
     case 3:
     case 4:
@@ -283,7 +283,7 @@ Node BuildStep(Decoder& in, BuiltGraph& program) {
       // function arguments are evaluated differs between compilers, and an
       // input must decode the same under libFuzzer's and the suite's.
       const BinaryBuilder binary = kBinary[in.Pick(CountOf(kBinary))];
-      Node y = Operand(in, program);
+      Node y = Operand(in, built);
       return binary(x, y, Location::current());
     }
     case 8: {
@@ -295,8 +295,8 @@ Node BuildStep(Decoder& in, BuiltGraph& program) {
     case 9:
       return BuildScalarOp(in, x);
     case 10: {
-      Node a = Operand(in, program);
-      Node b = Operand(in, program);
+      Node a = Operand(in, built);
+      Node b = Operand(in, built);
       return Select(x, a, b);
     }
     case 11:
@@ -412,18 +412,18 @@ bool RunOn(Executor& executor, Graph& graph, const std::vector<Node>& outputs,
   return true;
 }
 
-int64_t LargestNode(const BuiltGraph& program) {
+int64_t LargestNode(const BuiltGraph& built) {
   int64_t largest = 0;
-  for (const Node& node : program.nodes) {
+  for (const Node& node : built.nodes) {
     largest = std::max(largest, NumElements(node.shape()));
   }
   return largest;
 }
 
-// Differentiates the program and compares the executors on it.
-void CheckBuiltProgram(Decoder& in, BuiltGraph& program) {
-  Graph& graph = program.graph;
-  Node last = program.nodes.back();
+// Differentiates the built graph and compares the executors on it.
+void CheckBuiltProgram(Decoder& in, BuiltGraph& built) {
+  Graph& graph = built.graph;
+  Node last = built.nodes.back();
   Node loss = last.rank() == 0 ? last : SumAll(last);
   std::vector<Node> leaves = graph.Leaves();
   Gradients gradients = Grad(loss, leaves);
@@ -446,7 +446,7 @@ void CheckBuiltProgram(Decoder& in, BuiltGraph& program) {
     }
   }
   KILN_CHECK(graph.status().ok()) << graph.status().ToString();
-  if (LargestNode(program) > kMaxElementsToRun) return;
+  if (LargestNode(built) > kMaxElementsToRun) return;
 
   const FeedMap feeds = Feeds(in, graph);
   std::unique_ptr<Optimized> optimized = Optimize(outputs, updates);
@@ -473,20 +473,20 @@ void CheckBuiltProgram(Decoder& in, BuiltGraph& program) {
 
 void FuzzOneInput(const uint8_t* data, size_t size) {
   Decoder in(data, size);
-  BuiltGraph program;
-  program.dtype = in.Pick(2) == 0 ? kF32 : kF64;
+  BuiltGraph built;
+  built.dtype = in.Pick(2) == 0 ? kF32 : kF64;
   const int steps = 1 + in.Pick(kMaxSteps);
   for (int i = 0; i < steps && !in.done(); ++i) {
-    Node node = BuildStep(in, program);
-    if (!program.graph.status().ok()) {
+    Node node = BuildStep(in, built);
+    if (!built.graph.status().ok()) {
       KILN_CHECK(!node.ok()) << "a refused call returned a valid node";
-      CheckRefusal(program.graph.status());
+      CheckRefusal(built.graph.status());
       return;
     }
     KILN_CHECK(node.ok()) << "an invalid node without an error status";
-    program.nodes.push_back(node);
+    built.nodes.push_back(node);
   }
-  if (!program.nodes.empty()) CheckBuiltProgram(in, program);
+  if (!built.nodes.empty()) CheckBuiltProgram(in, built);
 }
 
 }  // namespace

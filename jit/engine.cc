@@ -445,13 +445,25 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Load(
     }
     addresses.push_back(*address);
   }
-  std::unique_ptr<CompiledCode> code(new CompiledCode(
-      *jit_, dylib, addresses[0].toPtr<CompiledCode::Entry>(),
-      from_disk_cache));
+  std::unique_ptr<CompiledCode> code(
+      new CompiledCode(*jit_, dylib, addresses[0].toPtr<CompiledCode::Entry>(),
+                       from_disk_cache));
   for (size_t k = 1; k < addresses.size(); ++k) {
-    code->kernels_.push_back(
-        addresses[k].toPtr<CompiledCode::KernelEntry>());
+    code->kernels_.push_back(addresses[k].toPtr<CompiledCode::KernelEntry>());
   }
+  return code;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::LoadEmitted(
+    Bytes bytes, const Symbols& symbols, Listings listings) {
+  auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
+      std::move(bytes), symbols.entry, /*RequiresNullTerminator=*/false);
+  KILN_ASSIGN_OR_RETURN(
+      std::unique_ptr<CompiledCode> code,
+      Load(std::move(object), symbols, /*from_disk_cache=*/false));
+  code->ir_before_ = std::move(listings.ir_before);
+  code->ir_after_ = std::move(listings.ir_after);
+  code->assembly_ = std::move(listings.assembly);
   return code;
 }
 
@@ -537,9 +549,9 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Compile(
     const CompileOptions& options) {
   const Symbols symbols = MakeSymbols(key, &program, options.export_kernels);
 
-  // The description an entry must carry: the target, the key and whether
-  // kernels are exported, which all change the object.
   std::filesystem::path cache_path;
+  // What an entry must say it was compiled for: the target, the key and
+  // whether kernels are exported, which all change the object.
   std::string description;
   if (!options.cache_dir.empty()) {
     if (key.empty()) {
@@ -578,15 +590,7 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Compile(
                                absl::string_view(bytes.data(), bytes.size())));
     if (!written.ok()) LogCacheProblem(written);
   }
-  auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
-      std::move(bytes), symbols.entry, /*RequiresNullTerminator=*/false);
-  KILN_ASSIGN_OR_RETURN(
-      std::unique_ptr<CompiledCode> code,
-      Load(std::move(object), symbols, /*from_disk_cache=*/false));
-  code->ir_before_ = std::move(listings.ir_before);
-  code->ir_after_ = std::move(listings.ir_after);
-  code->assembly_ = std::move(listings.assembly);
-  return code;
+  return LoadEmitted(std::move(bytes), symbols, std::move(listings));
 }
 
 absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::CompileModule(
@@ -598,15 +602,7 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::CompileModule(
   Listings listings;
   KILN_ASSIGN_OR_RETURN(Bytes bytes,
                         EmitObject(module, symbols, options, listings));
-  auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
-      std::move(bytes), entry_name, /*RequiresNullTerminator=*/false);
-  KILN_ASSIGN_OR_RETURN(
-      std::unique_ptr<CompiledCode> code,
-      Load(std::move(object), symbols, /*from_disk_cache=*/false));
-  code->ir_before_ = std::move(listings.ir_before);
-  code->ir_after_ = std::move(listings.ir_after);
-  code->assembly_ = std::move(listings.assembly);
-  return code;
+  return LoadEmitted(std::move(bytes), symbols, std::move(listings));
 }
 
 }  // namespace kiln::jit

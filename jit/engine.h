@@ -221,6 +221,12 @@ class Engine {
       const std::string& path, absl::string_view description,
       const Symbols& symbols);
 
+  // Loads the object file EmitObject returned, with the listings kept
+  // while making it.
+  absl::StatusOr<std::unique_ptr<CompiledCode>> LoadEmitted(
+      llvm::SmallVector<char, 0> bytes, const Symbols& symbols,
+      Listings listings);
+
   // Loads `object` into a fresh JITDylib and looks up the symbols there; on
   // failure, removes the JITDylib again.
   absl::StatusOr<std::unique_ptr<CompiledCode>> Load(

@@ -234,7 +234,13 @@ absl::Status Trainer::Train(const EpochCallback& on_evaluation,
             .count();
     ++epochs_completed_;
     if (epoch % config_.eval_every == 0 || epochs_completed_ == end) {
-      KILN_ASSIGN_OR_RETURN(metrics.test_accuracy, TestAccuracy());
+      absl::StatusOr<double> accuracy = TestAccuracy();
+      if (!accuracy.ok()) {
+        return absl::Status(accuracy.status().code(),
+                            absl::StrCat("testing after epoch ", epoch, ": ",
+                                         accuracy.status().message()));
+      }
+      metrics.test_accuracy = *accuracy;
       on_evaluation(metrics);
     }
     if (on_epoch) on_epoch(metrics);

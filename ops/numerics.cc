@@ -15,16 +15,27 @@ namespace {
 // whether any element in it is bad, and only then is it searched.
 constexpr int64_t kBlockElements = 1024;
 
-// True when some element of `values[0, count)` has every exponent bit set,
-// which is what NaN and infinity share. Integer bit tests vectorise, where
-// std::isfinite on floating values would not.
+// True when some element of `bits[0, count)` has every exponent bit set,
+// which is what NaN and the infinities share. Masking out the exponent and
+// adding one unit of it carries into the sign bit exactly when the exponent
+// was all ones, so one OR of the sums tells whether any element was bad:
+// integer operations with no branch, in four independent chains, which
+// runs at the speed of reading the memory where isfinite per element would
+// not.
 template <typename Bits>
 bool AnyAllOnesExponent(const Bits* bits, int64_t count, Bits exponent_mask) {
-  Bits any = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    any |= static_cast<Bits>((bits[i] & exponent_mask) == exponent_mask);
+  const Bits unit = exponent_mask & ~(exponent_mask << 1);
+  Bits any0 = 0, any1 = 0, any2 = 0, any3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    any0 |= (bits[i] & exponent_mask) + unit;
+    any1 |= (bits[i + 1] & exponent_mask) + unit;
+    any2 |= (bits[i + 2] & exponent_mask) + unit;
+    any3 |= (bits[i + 3] & exponent_mask) + unit;
   }
-  return any != 0;
+  for (; i < count; ++i) any0 |= (bits[i] & exponent_mask) + unit;
+  const Bits any = any0 | any1 | any2 | any3;
+  return (any >> (8 * sizeof(Bits) - 1)) != 0;
 }
 
 template <typename T, typename Bits>

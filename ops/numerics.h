@@ -6,9 +6,8 @@
 // functions to stop at the first such value and say where it is.
 //
 // The scan tests the exponent bits of each element with integer operations,
-// which the compiler vectorises, so checking a tensor costs about as much as
-// reading it once; only a tensor that holds a bad value is scanned a second
-// time, to find the first one.
+// so checking a tensor costs about as much as reading it once; only a tensor
+// that holds a bad value is scanned a second time, to find the first one.
 //
 //   if (std::optional<NonFiniteValue> bad = FindNonFinite(tensor)) {
 //     return absl::DataLossError(

@@ -41,6 +41,8 @@ for backend in interp jit; do
   expect_stop "training stopped at epoch 1, batch 0 of 1" --backend=$backend
   expect_stop "parameter 'hidden1.weight' holds nan" --backend=$backend
   expect_stop "check_numerics: " --backend=$backend --check_numerics=true
+  expect_stop "testing after epoch 0: check_numerics: " --backend=$backend \
+    --check_numerics=true
   expect_stop "(at models/mlp.cc:" --backend=$backend --check_numerics=true
 done
 

@@ -4,6 +4,8 @@
 #include "ops/numerics.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "gtest/gtest.h"
@@ -43,6 +45,38 @@ TEST(NumericsTest, FindsNaNInTheLastElement) {
   ASSERT_TRUE(bad.has_value());
   EXPECT_EQ(bad->index, 4096);
   EXPECT_TRUE(std::isnan(bad->value));
+}
+
+// The scan reads exponent bits: only an all-ones exponent is bad, with any
+// sign and any fraction, in both widths.
+TEST(NumericsTest, OnlyAnAllOnesExponentIsBad) {
+  for (uint64_t exponent = 0; exponent <= 0x7ff; ++exponent) {
+    for (uint64_t sign : {uint64_t{0}, uint64_t{1} << 63}) {
+      const uint64_t bits = sign | exponent << 52 | 0x5555;
+      double value;
+      std::memcpy(&value, &bits, sizeof(value));
+      EXPECT_EQ(FindNonFinite(kF64, &value, 1).has_value(), exponent == 0x7ff)
+          << std::hex << bits;
+    }
+  }
+  for (uint32_t exponent = 0; exponent <= 0xff; ++exponent) {
+    const uint32_t bits = uint32_t{1} << 31 | exponent << 23 | 0x55;
+    float value;
+    std::memcpy(&value, &bits, sizeof(value));
+    EXPECT_EQ(FindNonFinite(kF32, &value, 1).has_value(), exponent == 0xff)
+        << std::hex << bits;
+  }
+}
+
+// Every position of a short tensor, in the unrolled part and the rest.
+TEST(NumericsTest, FindsABadValueAtEveryPosition) {
+  for (int64_t at = 0; at < 11; ++at) {
+    Tensor tensor = Tensor::Full(kF64, {11}, -2.5);
+    tensor.Set(at, kInf);
+    std::optional<NonFiniteValue> bad = FindNonFinite(tensor);
+    ASSERT_TRUE(bad.has_value()) << at;
+    EXPECT_EQ(bad->index, at);
+  }
 }
 
 TEST(NumericsTest, DescriptionNamesValueIndexAndCoordinates) {
