@@ -5,17 +5,10 @@
 # the good file at the --save path stays byte for byte as it was.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$1
 safetensors_io=$2
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+skip_without_data
 flags=(--data_dir="$KILN_DATA" --quiet --eval_every=1 --train_limit=500)
 
 # Resuming: 3 + 3 epochs against 6 straight, compared at full precision.
@@ -134,5 +127,4 @@ else
   echo "ok: $(cat err.txt)"
 fi
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish

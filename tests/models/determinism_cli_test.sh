@@ -5,14 +5,10 @@
 # whose mostly-zero images take the JIT's zero-skipping products.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$1
 
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-
-failures=0
+skip_without_data
 for dtype in f32 f64; do
   flags=(--data_dir="$KILN_DATA" --epochs=6 --eval_every=2 --dtype="$dtype"
     --quiet)
@@ -22,23 +18,20 @@ for dtype in f32 f64; do
       >/dev/null &&
     "$mnist" "${flags[@]}" --threads=3 --metrics_out="three_$dtype.csv" \
       >/dev/null || {
-    echo "FAIL: $dtype: a run failed"
-    failures=$((failures + 1))
+    fail "$dtype: a run failed"
     continue
   }
   if [[ $(wc -l <"first_$dtype.csv") -ne 5 ]]; then
-    echo "FAIL: $dtype: expected a header and 4 rows, got:"
+    fail "$dtype: expected a header and 4 rows, got:"
     cat "first_$dtype.csv"
-    failures=$((failures + 1))
   fi
   for other in second two three; do
     if ! cmp -s "first_$dtype.csv" "${other}_$dtype.csv"; then
-      echo "FAIL: $dtype: the $other run's metrics differ (< first, > $other)"
+      fail "$dtype: the $other run's metrics differ (< first, > $other)"
       diff "first_$dtype.csv" "${other}_$dtype.csv"
-      failures=$((failures + 1))
     fi
   done
   echo "ok: $dtype"
   cat "first_$dtype.csv"
 done
-[[ $failures -eq 0 ]]
+finish

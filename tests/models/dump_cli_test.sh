@@ -3,16 +3,9 @@
 # files rendered to SVG, and each compiled program's LLVM IR and assembly.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$1
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+skip_without_data
 
 rm -rf dump
 "$mnist" --data_dir="$KILN_DATA" --epochs=1 --train_limit=100 --dump=dump \
@@ -48,5 +41,4 @@ if (($(grep -c ' -> ' dump/gradient.dot) <= 2 * $(grep -c ' -> ' \
   fail "gradient.dot is not much larger than forward.dot"
 fi
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish

@@ -4,8 +4,8 @@
 # does not exist, so a command that got as far as reading it would say so).
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$1
-failures=0
 
 # expect_refusal <expected stderr substring> <flags...>
 expect_refusal() {
@@ -16,15 +16,12 @@ expect_refusal() {
   "$mnist" --data_dir=/nonexistent "$@" >"$out" 2>"$err"
   status=$?
   if [[ $status -eq 0 ]]; then
-    echo "FAIL: $* exited 0"
-    failures=$((failures + 1))
+    fail "$* exited 0"
   elif [[ -s $out ]]; then
-    echo "FAIL: $* wrote to stdout: $(cat "$out")"
-    failures=$((failures + 1))
+    fail "$* wrote to stdout: $(cat "$out")"
   elif [[ $(wc -l <"$err") -ne 1 ]] || ! grep -qF -- "$expected" "$err"; then
-    echo "FAIL: $*: expected one line containing '$expected', got:"
+    fail "$*: expected one line containing '$expected', got:"
     cat "$err"
-    failures=$((failures + 1))
   else
     echo "ok: $* -> $(cat "$err")"
   fi
@@ -56,18 +53,14 @@ expect_refusal "--check_numerics=maybe is not true or false" \
 
 # The data directory is only read after the flags pass.
 if "$mnist" --data_dir=/nonexistent --epochs=1 >/dev/null 2>err.txt; then
-  echo "FAIL: training without data succeeded"
-  failures=$((failures + 1))
+  fail "training without data succeeded"
 elif ! grep -q "/nonexistent" err.txt; then
-  echo "FAIL: the missing data error does not name the path:"
+  fail "the missing data error does not name the path:"
   cat err.txt
-  failures=$((failures + 1))
 fi
 
 if ! "$mnist" --help | grep -q -- "--experiment="; then
-  echo "FAIL: --help does not list the flags"
-  failures=$((failures + 1))
+  fail "--help does not list the flags"
 fi
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish

@@ -8,15 +8,11 @@
 # overwrite untouched.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$(realpath "$1")
 
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
+skip_without_data
 export KILN_CACHE_DIR=${TEST_TMPDIR:-/tmp}/kiln_cache
-
-failures=0
 
 # expect_stop <expected stderr substring> <flags...>
 expect_stop() {
@@ -26,12 +22,10 @@ expect_stop() {
     --lr=1e38 "$@" >out.txt 2>err.txt
   local status=$?
   if [[ $status -ne 1 ]]; then
-    echo "FAIL: $*: exit status $status, expected 1"
-    failures=$((failures + 1))
+    fail "$*: exit status $status, expected 1"
   elif [[ $(wc -l <err.txt) -ne 1 ]] || ! grep -qF -- "$expected" err.txt; then
-    echo "FAIL: $*: expected one line containing '$expected', got:"
+    fail "$*: expected one line containing '$expected', got:"
     cat err.txt
-    failures=$((failures + 1))
   else
     echo "ok: $* -> $(cat err.txt)"
   fi
@@ -53,9 +47,8 @@ cd "${TEST_TMPDIR:-$(mktemp -d)}" || exit 1
 good=$PWD/good.safetensors
 common=(--data_dir="$KILN_DATA" --train_limit=100 --epochs=2)
 if ! "$mnist" "${common[@]}" --save="$good" >/dev/null 2>err.txt; then
-  echo "FAIL: the first run did not save a checkpoint:"
+  fail "the first run did not save a checkpoint:"
   cat err.txt
-  failures=$((failures + 1))
 fi
 cp -- "$good" good.copy
 /usr/bin/python3 - "$good" bad.safetensors <<'PYTHON'
@@ -72,23 +65,18 @@ for backend in interp jit; do
     flags=(--load=bad.safetensors --save=good.safetensors --backend=$backend
       --check_numerics=$check)
     if "$mnist" "${common[@]}" "${flags[@]}" >/dev/null 2>err.txt; then
-      echo "FAIL: ${flags[*]}: training from a NaN checkpoint succeeded"
-      failures=$((failures + 1))
+      fail "${flags[*]}: training from a NaN checkpoint succeeded"
     elif ! grep -qF "epoch 2, batch 0" err.txt ||
       ! grep -qF "'hidden1.weight'" err.txt ||
       ! grep -qF "nan at element 0 [0,0]" err.txt; then
-      echo "FAIL: ${flags[*]}: the message names not the epoch, batch and" \
-        "tensor:"
+      fail "${flags[*]}: the message names not the epoch, batch and tensor:"
       cat err.txt
-      failures=$((failures + 1))
     elif ! cmp -s "$good" good.copy; then
-      echo "FAIL: ${flags[*]}: the good checkpoint changed"
-      failures=$((failures + 1))
+      fail "${flags[*]}: the good checkpoint changed"
     else
       echo "ok: ${flags[*]} -> $(cat err.txt)"
     fi
   done
 done
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish

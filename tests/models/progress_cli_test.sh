@@ -5,16 +5,9 @@
 # the same rows in every case.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 mnist=$1
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+skip_without_data
 command=$(printf '%q ' "$mnist" --data_dir="$KILN_DATA" --epochs=4 \
   --eval_every=2 --train_limit=200)
 
@@ -56,5 +49,4 @@ if ! diff out.txt <(tr -d '\r' <quiet.txt); then
   fail "the rows differ between a pipe and a terminal"
 fi
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish

@@ -3,13 +3,7 @@
 # Debian's /usr/bin/python3, which has NumPy and PyTorch.
 
 set -uo pipefail
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-if ! /usr/bin/python3 -c "import numpy, torch" 2>/dev/null; then
-  echo "FAIL: /usr/bin/python3 lacks numpy or torch" \
-    "(Debian's python3-numpy and python3-torch)"
-  exit 1
-fi
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
+skip_without_data
+require_python_modules numpy torch
 exec /usr/bin/python3 "$@"

@@ -4,16 +4,9 @@
 # scripts beside them, and whose table has one row per run.
 
 set -uo pipefail
+source "$TEST_SRCDIR/kiln/tests/models/cli_test_lib.sh"
 chapter=$1
-if [[ -z ${KILN_DATA:-} ]]; then
-  echo "SKIPPED: KILN_DATA is not set; ./kiln test sets it"
-  exit 0
-fi
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+skip_without_data
 
 runs=sigmoid,no_activation,no_hidden_nonneg,fashion_tanh
 "$chapter" --data_dir="$KILN_DATA" --epochs=2 --only=$runs --out=report \
@@ -69,5 +62,4 @@ elif ! grep -q "unknown experiment 'resnet'" err.txt; then
   fail "unknown run: $(cat err.txt)"
 fi
 
-echo "$failures failures"
-[[ $failures -eq 0 ]]
+finish
