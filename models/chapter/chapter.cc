@@ -88,7 +88,8 @@ absl::Status WriteActivationPlot(const std::string& dir,
       .xlabel = "x",
       .ylabel = "y",
       .series = {{data, 1, 2, absl::StrCat(f, "(x)")},
-                 {data, 1, 3, absl::StrCat(f, "'(x), by Grad"), true}},
+                 {data, 1, 3, absl::StrCat(f, "'(x), by Grad"),
+                  /*dash_type=*/2}},
       .zero_axes = true};
   return Plot(
       dir, absl::StrCat("activation_", plot.name),
@@ -320,12 +321,15 @@ absl::Status WriteCurves(const std::string& dir, const std::string& name,
                      .xlabel = "epoch",
                      .ylabel = "fraction of test images right",
                      .key = "outside right top box"};
-  for (const RunResult* run : runs) {
-    const std::string& run_name = run->experiment.name;
-    loss.series.push_back(
-        {absl::StrCat("data/", run_name, "_epochs.csv"), 1, 2, run_name});
+  constexpr int kDashTypes = 5;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string& run_name = runs[i]->experiment.name;
+    const int dash_type = 1 + static_cast<int>(i % kDashTypes);
+    loss.series.push_back({absl::StrCat("data/", run_name, "_epochs.csv"), 1, 2,
+                           run_name, dash_type});
     accuracy.series.push_back(
-        {absl::StrCat("data/", run_name, "_evaluations.csv"), 1, 4, run_name});
+        {absl::StrCat("data/", run_name, "_evaluations.csv"), 1, 4, run_name,
+         dash_type});
   }
   return Plot(
       dir, name,

@@ -36,10 +36,11 @@ std::string PanelLines(const LinePanel& panel) {
                       : "unset xzeroaxis\nunset yzeroaxis\n");
   std::vector<std::string> plots;
   for (const Series& series : panel.series) {
-    plots.push_back(absl::StrCat(GnuplotQuote(series.csv), " skip 1 using ",
-                                 series.x, ":", series.y, " with lines lw 2",
-                                 series.dashed ? " dt 2" : "", " title ",
-                                 GnuplotQuote(series.title)));
+    plots.push_back(absl::StrCat(
+        GnuplotQuote(series.csv), " skip 1 using ", series.x, ":", series.y,
+        " with lines lw 2",
+        series.dash_type == 1 ? "" : absl::StrCat(" dt ", series.dash_type),
+        " title ", GnuplotQuote(series.title)));
   }
   absl::StrAppend(&text, "plot ", absl::StrJoin(plots, ", \\\n     "), "\n");
   return text;

@@ -32,8 +32,10 @@ struct Series {
   int x = 1;
   int y = 2;
   std::string title;
-  // Dashed, for a curve drawn against another (a derivative, say).
-  bool dashed = false;
+  // gnuplot's dash type: 1 solid, 2 dashed, 3 dotted, 4 dash-dot, 5
+  // dash-dot-dot. Curves that may coincide (relu and leaky relu train almost
+  // alike) take different patterns, so that one does not hide the other.
+  int dash_type = 1;
 };
 
 struct LinePanel {

@@ -16,7 +16,7 @@ TEST(GnuplotTest, LinePlotReadsEachSeriesFromItsCsv) {
       .title = "loss",
       .xlabel = "epoch",
       .ylabel = "sum",
-      .series = {{"data/a.csv", 1, 2, "a"}, {"data/b.csv", 1, 4, "b", true}},
+      .series = {{"data/a.csv", 1, 2, "a"}, {"data/b.csv", 1, 4, "b", 2}},
       .log_y = true};
   const std::string script = LinePlotScript("plots/loss.png", {panel});
   EXPECT_THAT(script, HasSubstr("set output \"plots/loss.png\""));
