@@ -60,19 +60,21 @@ std::string Quote(const ExprPtr& expr) {
 // assignment so that no path can read an undefined value.
 class KernelEmitter {
  public:
-  KernelEmitter(const LoopProgram& program, const Kernel& kernel,
+  // `kernel` is number `kernel_index` of `program`.
+  KernelEmitter(const LoopProgram& program, int kernel_index,
                 llvm::Function& function)
       : program_(program),
-        kernel_(kernel),
+        kernel_(program.kernels[kernel_index]),
+        kernel_index_(kernel_index),
         function_(function),
         context_(function.getContext()),
         builder_(context_),
         entry_builder_(context_),
-        var_types_(std::max(kernel.num_vars, 0)),
-        var_slots_(std::max(kernel.num_vars, 0), nullptr),
+        var_types_(std::max(kernel_.num_vars, 0)),
+        var_slots_(std::max(kernel_.num_vars, 0), nullptr),
         buffer_bases_(program.buffers.size(), nullptr) {
-    for (int b : kernel.buffers_read) MarkBuffer(b, readable_);
-    for (int b : kernel.buffers_written) {
+    for (int b : kernel_.buffers_read) MarkBuffer(b, readable_);
+    for (int b : kernel_.buffers_written) {
       MarkBuffer(b, readable_);
       MarkBuffer(b, writable_);
     }
@@ -86,8 +88,14 @@ class KernelEmitter {
         llvm::BasicBlock::Create(context_, "body", &function_);
     entry_builder_.SetInsertPoint(entry);
     builder_.SetInsertPoint(body);
-    if (kernel_.split.extent > 0) KILN_RETURN_IF_ERROR(EmitSplit());
-    KILN_RETURN_IF_ERROR(EmitStmt(kernel_.body));
+    if (kernel_.split.extent > 0) {
+      KILN_RETURN_IF_ERROR(EmitChunks());
+    } else {
+      if (kernel_.prologue != nullptr) {
+        return Invalid("has a prologue but no split");
+      }
+      KILN_RETURN_IF_ERROR(EmitStmt(kernel_.body));
+    }
     builder_.CreateRetVoid();
     entry_builder_.CreateBr(body);
     return absl::OkStatus();
@@ -232,32 +240,98 @@ class KernelEmitter {
     return slot;
   }
 
-  // Assigns the split's variables this part's chunk (see KernelSplit):
-  // whole grains shared as evenly as they go, in part order.
-  absl::Status EmitSplit() {
+  // The chunks of a split kernel that this part computes: every chunk
+  // claimed through the RunPart while any are left, or with a single part
+  // the whole range as one chunk; the prologue runs before the first.
+  absl::Status EmitChunks() {
     const KernelSplit& split = kernel_.split;
-    if (split.grain <= 0) {
-      return Invalid("splits in grains of ", split.grain);
+    if (split.grain <= 0 || split.chunks <= 0) {
+      return Invalid("splits in grains of ", split.grain, " into ",
+                     split.chunks, " chunks");
     }
+    llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
+    llvm::Type* ptr = llvm::PointerType::getUnqual(context_);
+    auto constant = [&](int64_t value) {
+      return llvm::ConstantInt::get(i64, value);
+    };
+    llvm::StructType* run_part_type =
+        llvm::StructType::get(context_, {i64, i64, ptr, ptr});
+    llvm::Value* run_part = function_.getArg(1);
+    auto field = [&](unsigned index, llvm::Type* type, const char* name) {
+      return builder_.CreateLoad(
+          type, builder_.CreateStructGEP(run_part_type, run_part, index), name);
+    };
+    llvm::Value* several =
+        builder_.CreateICmpSGT(field(1, i64, "parts"), constant(1), "several");
+    llvm::Value* claim = field(2, ptr, "claim_chunk");
+    llvm::Value* claim_state = field(3, ptr, "claim_state");
+    llvm::FunctionType* claim_type =
+        llvm::FunctionType::get(i64, {ptr, i64}, /*isVarArg=*/false);
+    llvm::Value* chunks = builder_.CreateSelect(several, constant(split.chunks),
+                                                constant(1), "chunks");
+    llvm::AllocaInst* chunk_slot = HiddenSlot("chunk");
+
+    llvm::BasicBlock* claim_first =
+        llvm::BasicBlock::Create(context_, "claim.first", &function_);
+    llvm::BasicBlock* start =
+        llvm::BasicBlock::Create(context_, "chunks.start", &function_);
+    llvm::BasicBlock* chunk_body =
+        llvm::BasicBlock::Create(context_, "chunk", &function_);
+    llvm::BasicBlock* claim_next =
+        llvm::BasicBlock::Create(context_, "claim.next", &function_);
+    llvm::BasicBlock* exit =
+        llvm::BasicBlock::Create(context_, "chunks.exit", &function_);
+    // Claims a chunk into chunk_slot, continuing at `then` with one and at
+    // the exit without.
+    auto claim_into_slot = [&](llvm::BasicBlock* then) {
+      llvm::Value* chunk = builder_.CreateCall(
+          claim_type, claim, {claim_state, constant(kernel_index_)}, "claimed");
+      builder_.CreateStore(chunk, chunk_slot);
+      builder_.CreateCondBr(builder_.CreateICmpSLT(chunk, constant(0)), exit,
+                            then);
+    };
+    // One part takes chunk 0 of 1, which it has already stored.
+    builder_.CreateCondBr(several, claim_first, start);
+    builder_.SetInsertPoint(claim_first);
+    claim_into_slot(start);
+
+    builder_.SetInsertPoint(start);
+    if (kernel_.prologue != nullptr) {
+      KILN_RETURN_IF_ERROR(EmitStmt(kernel_.prologue));
+    }
+    builder_.CreateBr(chunk_body);
+
+    builder_.SetInsertPoint(chunk_body);
+    KILN_RETURN_IF_ERROR(
+        AssignChunk(builder_.CreateLoad(i64, chunk_slot, "chunk"), chunks));
+    KILN_RETURN_IF_ERROR(EmitStmt(kernel_.body));
+    builder_.CreateCondBr(several, claim_next, exit);
+    builder_.SetInsertPoint(claim_next);
+    claim_into_slot(chunk_body);
+    builder_.SetInsertPoint(exit);
+    return absl::OkStatus();
+  }
+
+  // Assigns the split's variables the range of chunk `chunk` of `chunks`
+  // (see KernelSplit).
+  absl::Status AssignChunk(llvm::Value* chunk, llvm::Value* chunks) {
+    const KernelSplit& split = kernel_.split;
     llvm::Type* i64 = llvm::Type::getInt64Ty(context_);
     auto constant = [&](int64_t value) {
       return llvm::ConstantInt::get(i64, value);
     };
-    llvm::Value* part = function_.getArg(1);
-    llvm::Value* parts = function_.getArg(2);
     const int64_t grains = (split.extent + split.grain - 1) / split.grain;
-    // ceil(grains / parts) grains per part.
-    llvm::Value* per_part = builder_.CreateUDiv(
-        builder_.CreateAdd(constant(grains),
-                           builder_.CreateSub(parts, constant(1))),
-        parts);
-    llvm::Value* chunk = builder_.CreateMul(per_part, constant(split.grain));
-    llvm::Value* begin = builder_.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smin, builder_.CreateMul(part, chunk),
-        constant(split.extent));
-    llvm::Value* end = builder_.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smin, builder_.CreateAdd(begin, chunk),
-        constant(split.extent));
+    // The first iteration of the chunk's first grain, never past the end.
+    auto chunk_start = [&](llvm::Value* c) {
+      llvm::Value* first_grain =
+          builder_.CreateUDiv(builder_.CreateMul(c, constant(grains)), chunks);
+      return builder_.CreateBinaryIntrinsic(
+          llvm::Intrinsic::smin,
+          builder_.CreateMul(first_grain, constant(split.grain)),
+          constant(split.extent));
+    };
+    llvm::Value* begin = chunk_start(chunk);
+    llvm::Value* end = chunk_start(builder_.CreateAdd(chunk, constant(1)));
     llvm::Value* whole =
         builder_.CreateMul(builder_.CreateUDiv(builder_.CreateSub(end, begin),
                                                constant(split.grain)),
@@ -1035,6 +1109,7 @@ class KernelEmitter {
 
   const LoopProgram& program_;
   const Kernel& kernel_;
+  const int kernel_index_;
   llvm::Function& function_;
   llvm::LLVMContext& context_;
   // Emits the kernel's code; entry_builder_ appends allocas and table loads
@@ -1074,14 +1149,12 @@ llvm::Function* CreateTableFunction(llvm::Module& module,
 
 // The layout of RunPart as generated code reads it.
 static_assert(offsetof(RunPart, index) == 0 && offsetof(RunPart, count) == 8 &&
-              offsetof(RunPart, barrier) == 16 &&
-              offsetof(RunPart, barrier_state) == 24 && sizeof(RunPart) == 32);
+              offsetof(RunPart, claim_chunk) == 16 &&
+              offsetof(RunPart, claim_state) == 24 && sizeof(RunPart) == 32);
 
-// The entry's body: the kernels in order, each split kernel in every part
-// and each other kernel in its own part only, with a barrier before each
-// kernel that asks for one when the run has several parts.
-void EmitEntryBody(const LoopProgram& program,
-                   const std::vector<llvm::Function*>& kernels,
+// The entry's body: every kernel in order, each whole, as the one part of
+// its run.
+void EmitEntryBody(const std::vector<llvm::Function*>& kernels,
                    llvm::Function& entry) {
   llvm::LLVMContext& context = entry.getContext();
   llvm::Type* i64 = llvm::Type::getInt64Ty(context);
@@ -1089,48 +1162,19 @@ void EmitEntryBody(const LoopProgram& program,
   llvm::StructType* run_part_type =
       llvm::StructType::get(context, {i64, i64, ptr, ptr});
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", &entry));
-  llvm::Value* table = entry.getArg(0);
-  llvm::Value* run_part = entry.getArg(1);
-  auto field = [&](unsigned index, llvm::Type* type, const char* name) {
-    return builder.CreateLoad(
-        type, builder.CreateStructGEP(run_part_type, run_part, index), name);
-  };
-  llvm::Value* part = field(0, i64, "part");
-  llvm::Value* parts = field(1, i64, "parts");
-  llvm::Value* barrier = field(2, ptr, "barrier");
-  llvm::Value* barrier_state = field(3, ptr, "barrier_state");
-  llvm::Value* several =
-      builder.CreateICmpSGT(parts, llvm::ConstantInt::get(i64, 1));
-  llvm::FunctionType* barrier_type = llvm::FunctionType::get(
-      llvm::Type::getVoidTy(context), {ptr}, /*isVarArg=*/false);
-
-  // Runs `emit` only when `condition` holds, continuing after it.
-  auto when = [&](llvm::Value* condition, const char* name, auto emit) {
-    llvm::BasicBlock* then_block =
-        llvm::BasicBlock::Create(context, name, &entry);
-    llvm::BasicBlock* after = llvm::BasicBlock::Create(context, "next", &entry);
-    builder.CreateCondBr(condition, then_block, after);
-    builder.SetInsertPoint(then_block);
-    emit();
-    builder.CreateBr(after);
-    builder.SetInsertPoint(after);
-  };
-  for (size_t k = 0; k < kernels.size(); ++k) {
-    const Kernel& kernel = program.kernels[k];
-    if (k > 0 && kernel.barrier_before) {
-      when(several, "barrier",
-           [&] { builder.CreateCall(barrier_type, barrier, {barrier_state}); });
-    }
-    if (kernel.split.extent > 0) {
-      builder.CreateCall(kernels[k], {table, part, parts});
-      continue;
-    }
-    llvm::Value* owner = builder.CreateURem(
-        llvm::ConstantInt::get(i64, kernel.serial_part), parts);
-    when(builder.CreateICmpEQ(part, owner), "serial", [&] {
-      builder.CreateCall(kernels[k], {table, llvm::ConstantInt::get(i64, 0),
-                                      llvm::ConstantInt::get(i64, 1)});
-    });
+  llvm::AllocaInst* whole =
+      builder.CreateAlloca(run_part_type, nullptr, "whole");
+  builder.CreateStore(
+      llvm::ConstantStruct::get(
+          run_part_type,
+          {llvm::ConstantInt::get(i64, 0), llvm::ConstantInt::get(i64, 1),
+           llvm::ConstantPointerNull::get(
+               llvm::PointerType::getUnqual(context)),
+           llvm::ConstantPointerNull::get(
+               llvm::PointerType::getUnqual(context))}),
+      whole);
+  for (llvm::Function* kernel : kernels) {
+    builder.CreateCall(kernel, {entry.getArg(0), whole});
   }
   builder.CreateRetVoid();
 }
@@ -1150,30 +1194,30 @@ absl::StatusOr<std::unique_ptr<llvm::Module>> GenerateModule(
   }
   auto module = std::make_unique<llvm::Module>(
       llvm::StringRef(entry_name.data(), entry_name.size()), context);
-  llvm::Type* i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type* ptr = llvm::PointerType::getUnqual(context);
   std::vector<llvm::Function*> kernels;
   for (size_t i = 0; i < program.kernels.size(); ++i) {
     const Kernel& kernel = program.kernels[i];
     llvm::Function* function = CreateTableFunction(
         *module,
         KernelFunctionName(entry_name, static_cast<int>(i), kernel.name),
-        llvm::GlobalValue::InternalLinkage, {i64, i64});
-    function->getArg(1)->setName("part");
-    function->getArg(2)->setName("parts");
+        llvm::GlobalValue::InternalLinkage, {ptr});
+    llvm::Argument* run_part = function->getArg(1);
+    run_part->setName("run_part");
+    run_part->addAttr(llvm::Attribute::NoCapture);
+    run_part->addAttr(llvm::Attribute::ReadOnly);
     // Kernels stay functions of their own: merged into the entry, they
     // would make one huge function, on which LLVM's passes take far
     // longer, for the saving of a dozen calls per run.
     function->addFnAttr(llvm::Attribute::NoInline);
-    KernelEmitter emitter(program, kernel, *function);
+    KernelEmitter emitter(program, static_cast<int>(i), *function);
     KILN_RETURN_IF_ERROR(emitter.Emit());
     kernels.push_back(function);
   }
 
   llvm::Function* entry = CreateTableFunction(
-      *module, std::string(entry_name), llvm::GlobalValue::ExternalLinkage,
-      {llvm::PointerType::getUnqual(context)});
-  entry->getArg(1)->setName("run_part");
-  EmitEntryBody(program, kernels, *entry);
+      *module, std::string(entry_name), llvm::GlobalValue::ExternalLinkage, {});
+  EmitEntryBody(kernels, *entry);
 
   std::string problems;
   llvm::raw_string_ostream stream(problems);

@@ -11,7 +11,7 @@
 //   absl::StatusOr<std::unique_ptr<llvm::Module>> module =
 //       GenerateModule(program, "kiln_3fa9_entry", context);
 //   // module defines
-//   //   void kiln_3fa9_entry(char* const* buffer_table, const RunPart* part).
+//   //   void kiln_3fa9_entry(char* const* buffer_table).
 //
 // The generator checks types as it goes: ill-typed IR is reported as
 // kInvalidArgument naming the kernel, never passed on to LLVM.
@@ -33,7 +33,7 @@ namespace kiln::jit {
 // The revision of the code GenerateModule emits. It changes whenever the same
 // program would be translated differently, so that caches keyed on it never
 // return code of an older translation.
-inline constexpr int kCodegenRevision = 3;
+inline constexpr int kCodegenRevision = 4;
 
 // The name GenerateModule gives the function of kernel number
 // `kernel_index` of a program whose entry is `entry_name`:
@@ -45,12 +45,13 @@ std::string KernelFunctionName(absl::string_view entry_name, int kernel_index,
 
 // Translates `program` into a new module of `context` with one function per
 // kernel,
-//   void <KernelFunctionName(...)>(char* const* buffer_table, int64_t part,
-//                                  int64_t parts)  (internal)
-// and one function with external linkage,
-//   void <entry_name>(char* const* buffer_table, const RunPart* part)
-// that runs the part's share of the kernels in program order, with the
-// program's barriers (see RunPart and Kernel). Every function is nounwind.
+//   void <KernelFunctionName(...)>(char* const* buffer_table,
+//                                  const RunPart* part)  (internal)
+// which computes the chunks the part claims, or everything in a run of one
+// part (see Kernel and RunPart), and one function with external linkage,
+//   void <entry_name>(char* const* buffer_table)
+// that runs every kernel whole, in program order: the program on one
+// thread. Every function is nounwind.
 // Buffer b's base address is buffer_table[b]; nothing is assumed about how
 // buffers overlap, so a kernel may read and write the same buffer.
 //

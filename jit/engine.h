@@ -19,8 +19,7 @@
 //   KILN_ASSIGN_OR_RETURN(
 //       std::unique_ptr<CompiledCode> code,
 //       engine->Compile(program, fingerprint, {.cache_dir = "/tmp/kiln"}));
-//   RunPart whole;                  // one part: the whole run
-//   code->entry()(buffer_table, &whole);  // runs every kernel in order
+//   code->entry()(buffer_table);  // runs every kernel in order
 //
 // Generated code computes what the reference kernels compute, bit for bit:
 // no fast-math, no contraction of multiplies and adds, the C library's
@@ -76,15 +75,13 @@ struct CompileOptions {
 // may run on any number of threads at once if the buffers allow it.
 class CompiledCode {
  public:
-  // Runs the share `part` of every kernel of the program, in order, on the
-  // buffers of `buffer_table`, whose entry b is the base address of buffer
-  // b. Every part of a run must be called, each on its own thread, with
-  // the same table (see RunPart).
-  using Entry = void (*)(char* const* buffer_table, const RunPart* part);
-  // Runs share `part` of `parts` of one kernel (see KernelFunctionName in
-  // jit/codegen.h); part 0 of 1 is the whole kernel.
-  using KernelEntry = void (*)(char* const* buffer_table, int64_t part,
-                               int64_t parts);
+  // Runs every kernel of the program whole, in order, on the buffers of
+  // `buffer_table`, whose entry b is the base address of buffer b.
+  using Entry = void (*)(char* const* buffer_table);
+  // Runs one kernel (see KernelFunctionName in jit/codegen.h) as `part`
+  // says: the chunks it claims, or with a part of a one-part run, the whole
+  // kernel.
+  using KernelEntry = void (*)(char* const* buffer_table, const RunPart* part);
 
   CompiledCode(const CompiledCode&) = delete;
   CompiledCode& operator=(const CompiledCode&) = delete;
@@ -96,7 +93,7 @@ class CompiledCode {
 
   // With CompileOptions::export_kernels, kernel k of the program on its own:
   // running kernels()[0], [1], ... in order, each as part 0 of 1, is what
-  // entry() does with a single part. Empty otherwise.
+  // entry() does. Empty otherwise.
   const std::vector<KernelEntry>& kernels() const { return kernels_; }
 
   // Whether the code came from the disk cache rather than from the IR.

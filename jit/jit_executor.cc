@@ -1,5 +1,7 @@
 #include "jit/jit_executor.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -22,11 +24,14 @@
 #include "jit/engine.h"
 #include "jit/fusion.h"
 #include "jit/fusion_dot.h"
+#include "jit/kernel_profile.h"
+#include "jit/kernel_queue.h"
 #include "jit/lower.h"
 #include "jit/memory_plan.h"
 #include "jit/schedule.h"
 #include "jit/thread_pool.h"
 #include "ops/base/check.h"
+#include "ops/base/logging.h"
 #include "ops/base/status_macros.h"
 #include "ops/numerics.h"
 
@@ -196,19 +201,24 @@ absl::StatusOr<int64_t> PlanArenaWithinBudget(
 
 class JitProgram : public Program {
  public:
-  // With `checks` (one per kernel), runs check numerics; `code` must then
-  // export its kernels.
+  using Clock = std::chrono::steady_clock;
+
+  // With `checks` (one per kernel), runs check numerics, and with
+  // `profile`, times the kernels; `code` must then export its kernels.
   JitProgram(std::shared_ptr<CompiledCode> code, LoweredProgram lowered,
              int64_t arena_bytes, std::vector<LeafSignature> leaves,
-             int num_updates, int num_threads,
-             std::vector<KernelCheck> checks)
+             int num_updates, int num_threads, std::vector<KernelCheck> checks,
+             std::unique_ptr<KernelProfile> profile)
       : code_(std::move(code)),
         lowered_(std::move(lowered)),
         leaves_(std::move(leaves)),
         num_updates_(num_updates),
         checks_(std::move(checks)),
+        profile_(std::move(profile)),
+        part_finished_(num_threads),
         pool_(num_threads > 1 ? std::make_unique<ThreadPool>(num_threads)
                               : nullptr),
+        queue_(KernelQueue::InfoOf(lowered_.loops)),
         arena_(new (std::align_val_t{kArenaAlignment}) char[std::max<int64_t>(
             arena_bytes, kArenaAlignment)]),
         table_(lowered_.bindings.size(), nullptr) {
@@ -228,6 +238,12 @@ class JitProgram : public Program {
         case BufferBinding::Source::kLocal:
           break;
       }
+    }
+  }
+
+  ~JitProgram() override {
+    if (profile_ != nullptr && profile_->runs() > 0) {
+      LogLine(profile_->ToString());
     }
   }
 
@@ -274,24 +290,51 @@ class JitProgram : public Program {
     return lowered_.bindings[buffer].source == BufferBinding::Source::kFeed;
   }
 
-  // Runs the code once in every part, one part per thread of the pool.
+  // Runs the code once: on this thread alone through the entry, or as one
+  // part per thread of the pool, each taking kernels from the queue.
   void RunParts() {
-    if (pool_ == nullptr) {
-      const RunPart whole;
-      code_->entry()(table_.data(), &whole);
+    if (pool_ == nullptr && profile_ == nullptr) {
+      code_->entry()(table_.data());
       return;
     }
-    pool_->Run(
-        [](void* context, int part) {
+    queue_.Reset();
+    if (profile_ != nullptr) {
+      std::fill(part_finished_.begin(), part_finished_.end(),
+                Clock::time_point::min());
+    }
+    if (pool_ == nullptr) {
+      RunOnePart(0);
+    } else {
+      pool_->Run(
+          [](void* context, int part) {
+            static_cast<JitProgram*>(context)->RunOnePart(part);
+          },
+          this);
+    }
+    if (profile_ != nullptr) {
+      const Clock::time_point end = Clock::now();
+      for (int part = 0; part < profile_->num_parts(); ++part) {
+        if (part_finished_[part] == Clock::time_point::min()) continue;
+        profile_->AddFinalWait(
+            part, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      end - part_finished_[part])
+                      .count());
+      }
+      profile_->AddRun();
+    }
+  }
+
+  // One part of a run of several parts, or of a profiled run.
+  void RunOnePart(int part) {
+    const int parts = pool_ == nullptr ? 1 : pool_->num_threads();
+    queue_.RunAsPart(
+        part, parts,
+        [](void* context, int kernel, const RunPart& run_part) {
           auto* program = static_cast<JitProgram*>(context);
-          ThreadPool& pool = *program->pool_;
-          const RunPart run_part{.index = part,
-                                 .count = pool.num_threads(),
-                                 .barrier = &ThreadPool::BarrierOf,
-                                 .barrier_state = &pool};
-          program->code_->entry()(program->table_.data(), &run_part);
+          program->code_->kernels()[kernel](program->table_.data(), &run_part);
         },
-        this);
+        this, profile_.get());
+    if (profile_ != nullptr) part_finished_[part] = Clock::now();
   }
 
   std::optional<NonFiniteValue> FindNonFiniteIn(int buffer) const {
@@ -314,7 +357,8 @@ class JitProgram : public Program {
     const std::vector<Kernel>& kernels = lowered_.loops.kernels;
     for (size_t k = 0; k < kernels.size(); ++k) {
       // One part, the whole of each kernel, on this thread.
-      code_->kernels()[k](table_.data(), /*part=*/0, /*parts=*/1);
+      const RunPart whole;
+      code_->kernels()[k](table_.data(), &whole);
       const int written = kernels[k].buffers_written[0];
       if (std::optional<NonFiniteValue> bad = FindNonFiniteIn(written)) {
         const BufferInfo& info = lowered_.loops.buffers[written];
@@ -347,8 +391,13 @@ class JitProgram : public Program {
   std::vector<LeafSignature> leaves_;
   int num_updates_;
   std::vector<KernelCheck> checks_;
+  // Null unless the program is profiled; then, for each part, when it
+  // finished the current run, or min() if it took no part in it.
+  std::unique_ptr<KernelProfile> profile_;
+  std::vector<Clock::time_point> part_finished_;
   // Null for a single thread.
   std::unique_ptr<ThreadPool> pool_;
+  KernelQueue queue_;
   std::unique_ptr<char[], AlignedDelete> arena_;
   std::vector<char*> table_;
   std::vector<int> feed_buffers_;
@@ -394,6 +443,9 @@ absl::StatusOr<JitOptions> JitOptions::FromEnvironment() {
   options.vector_bytes = HostVectorBytes();
   if (const char* exact = std::getenv("KILN_EXACT_MATH")) {
     options.exact_math = std::string(exact) == "1";
+  }
+  if (const char* profile = std::getenv("KILN_PROFILE")) {
+    options.profile_kernels = std::string(profile) == "1";
   }
   if (const char* threads = std::getenv("KILN_THREADS")) {
     if (!absl::SimpleAtoi(threads, &options.num_threads) ||
@@ -503,10 +555,14 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   ScheduleParts(lowered.bindings, lowered.loops);
 
   KILN_ASSIGN_OR_RETURN(Engine * engine, Engine::Get());
-  // Kernels compiled to be run one by one are other code, cached apart.
+  // Runs of several threads, profiles and numeric checks call the kernels
+  // one by one, so their code exports them: other code, cached apart.
+  const bool export_kernels = options_.num_threads > 1 ||
+                              options_.profile_kernels ||
+                              options_.check_numerics;
   const std::string fingerprint = Fingerprint(
       absl::StrCat(FingerprintText(lowered.loops, engine->target_description()),
-                   options_.check_numerics ? "check numerics\n" : ""));
+                   export_kernels ? "exported kernels\n" : ""));
 
   std::shared_ptr<CompiledCode> code;
   if (options_.use_memory_cache && !options_.dump.any()) {
@@ -521,7 +577,7 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     compile_options.keep_ir_before = compile_options.keep_ir_after =
         options_.dump.ir;
     compile_options.keep_assembly = options_.dump.assembly;
-    compile_options.export_kernels = options_.check_numerics;
+    compile_options.export_kernels = export_kernels;
     KILN_ASSIGN_OR_RETURN(
         std::unique_ptr<CompiledCode> compiled,
         engine->Compile(lowered.loops, fingerprint, compile_options));
@@ -593,10 +649,15 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
 
   std::vector<KernelCheck> checks;
   if (options_.check_numerics) checks = KernelChecks(copy, plan, lowered.loops);
+  std::unique_ptr<KernelProfile> profile;
+  if (options_.profile_kernels && !options_.check_numerics) {
+    profile = std::make_unique<KernelProfile>(last_report_.kernel_names,
+                                              options_.num_threads);
+  }
   return std::make_unique<JitProgram>(
       std::move(code), std::move(lowered), arena_bytes, std::move(leaves),
-      static_cast<int>(updates.size()), options_.num_threads,
-      std::move(checks));
+      static_cast<int>(updates.size()), options_.num_threads, std::move(checks),
+      std::move(profile));
 }
 
 }  // namespace kiln::jit

@@ -89,6 +89,12 @@ struct JitOptions {
   // update kernel that produces a bad value has written it into its
   // parameter by the time the run fails.
   bool check_numerics = false;
+  // Time every kernel of every run, in each thread, and the waits at the
+  // barriers between them, and log a table of the means (see
+  // jit/kernel_profile.h) to stderr when the program is destroyed. The
+  // kernels run from C++ one call at a time, as the entry function would
+  // run them. KILN_PROFILE=1 sets it.
+  bool profile_kernels = false;
 
   // The defaults above, read from the environment and the host CPU. Fails
   // with kInvalidArgument if KILN_DUMP or KILN_THREADS cannot be parsed.

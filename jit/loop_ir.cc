@@ -1,5 +1,7 @@
 #include "jit/loop_ir.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/base/check.h"
@@ -140,10 +142,14 @@ ScalarKind ScalarKindOf(DType dtype) {
 
 Var NewVar(Kernel& kernel) { return Var{kernel.num_vars++}; }
 
-void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain) {
-  KILN_CHECK(extent > 0 && grain > 0) << "split " << extent << "/" << grain;
+void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain,
+                 int64_t chunks) {
+  KILN_CHECK(extent > 0 && grain > 0 && chunks > 0)
+      << "split " << extent << "/" << grain << " into " << chunks;
+  const int64_t grains = (extent + grain - 1) / grain;
   kernel.split = {.extent = extent,
                   .grain = grain,
+                  .chunks = std::min(chunks, grains),
                   .begin = NewVar(kernel),
                   .end = NewVar(kernel),
                   .grain_end = NewVar(kernel)};
@@ -326,16 +332,27 @@ std::string KernelToString(const Kernel& kernel,
   };
   list("reads", kernel.buffers_read);
   list("writes", kernel.buffers_written);
+  if (!kernel.waits_for.empty()) {
+    absl::StrAppend(&out, "  waits for k",
+                    absl::StrJoin(kernel.waits_for, ", k"), "\n");
+  }
   if (kernel.split.extent > 0) {
     absl::StrAppend(&out, "  split [0, ", kernel.split.extent,
-                    ") in grains of ", kernel.split.grain, " into v",
-                    kernel.split.begin.id, " .. v", kernel.split.end.id,
-                    " (whole grains to v", kernel.split.grain_end.id, ")\n");
+                    ") in grains of ", kernel.split.grain, " into ",
+                    kernel.split.chunks, " chunks v", kernel.split.begin.id,
+                    " .. v", kernel.split.end.id, " (whole grains to v",
+                    kernel.split.grain_end.id, ")\n");
   } else {
-    absl::StrAppend(&out, "  runs whole in part ", kernel.serial_part, "\n");
+    absl::StrAppend(&out, "  runs whole\n");
   }
-  if (!kernel.barrier_before) absl::StrAppend(&out, "  no barrier before\n");
-  AppendStmt(kernel.body, 1, out);
+  if (kernel.prologue != nullptr) {
+    absl::StrAppend(&out, "  once per part:\n");
+    AppendStmt(kernel.prologue, 2, out);
+    absl::StrAppend(&out, "  per chunk:\n");
+    AppendStmt(kernel.body, 2, out);
+  } else {
+    AppendStmt(kernel.body, 1, out);
+  }
   return out;
 }
 

@@ -24,10 +24,12 @@
 //
 // A program can run as several parts at once, one per thread. A kernel that
 // declares a split (Kernel::split) divides the iterations of its outermost
-// loop between the parts, each part computing whole output elements, so
-// that results never depend on the number of parts; a kernel without one
-// runs whole in a single part. Parts wait for each other at a barrier before
-// every kernel that asks for one (Kernel::barrier_before).
+// loop into chunks, which the parts claim one at a time while any are left,
+// each chunk computing whole output elements, so that results never depend
+// on the number of parts or on which part computes which chunk; a kernel
+// without one runs whole in whichever part claims it first. A part starts
+// a kernel only once the earlier kernels it conflicts with are complete
+// (Kernel::waits_for).
 
 #ifndef KILN_JIT_LOOP_IR_H_
 #define KILN_JIT_LOOP_IR_H_
@@ -170,38 +172,45 @@ struct BufferInfo {
 };
 
 // How a kernel divides its work between the parts of a run. Iterations
-// [0, extent) go to the parts in contiguous chunks whose sizes are
-// multiples of `grain` (the last chunk excepted), in part order; a part may
-// get none. Before the body runs, `begin` and `end` hold the part's chunk
-// and `grain_end` the end of its whole grains,
+// [0, extent) form `chunks` chunks of whole grains of `grain` iterations
+// (the last grain may be short), as equal in grains as they go, in order:
+// chunk c of C holds grains [c·G/C, (c+1)·G/C), rounded down, of the G
+// grains. A run of one part computes the whole range as a single chunk.
+// Before the body runs for a chunk, `begin` and `end` hold the chunk's
+// iterations and `grain_end` the end of its whole grains,
 //   grain_end = begin + (end − begin) / grain · grain,
 // so that register-blocked loops can run to grain_end and a tail loop from
 // there to end.
 struct KernelSplit {
   int64_t extent = 0;  // 0: the kernel runs whole in one part
   int64_t grain = 1;
+  int64_t chunks = 1;
   Var begin, end, grain_end;
 };
 
 // One fused loop nest, compiled to one function
-//   void <name>(char* const* buffer_table, int64_t part, int64_t parts)
-// that reads buffer b's base address from buffer_table[b] and computes the
-// share `part` of `parts` (see KernelSplit).
+//   void <name>(char* const* buffer_table, const RunPart* part)
+// that reads buffer b's base address from buffer_table[b]. A kernel with a
+// split computes, in a run of several parts, the chunks it claims through
+// `part`, and in a run of one part the whole range; a kernel without one
+// always computes everything.
 struct Kernel {
   std::string name;
   std::vector<int> buffers_read;
   std::vector<int> buffers_written;
   int num_vars = 0;
+  // A split kernel's statements that every part computing any of its
+  // chunks runs once, before the first; the chunks' bodies may read the
+  // variables it assigns. Null for none.
+  StmtPtr prologue;
+  // Run once per chunk of a split kernel, once for any other kernel.
   StmtPtr body;
   KernelSplit split;
-  // For a kernel without a split: which part runs it, modulo the number of
-  // parts. Independent kernels on different parts run at the same time.
-  int serial_part = 0;
-  // Whether every part waits, before this kernel, until all parts have
-  // finished the kernels before it. Only a kernel that touches no memory an
-  // unsynchronised earlier kernel of another part writes, and writes no
-  // memory such a kernel reads, may skip it.
-  bool barrier_before = true;
+  // The earlier kernels, by index, that must be complete before any part
+  // starts this kernel in a run of several parts: those that write memory
+  // this kernel reads or writes, or read memory it writes (see
+  // jit/schedule.h).
+  std::vector<int> waits_for;
 };
 
 // A whole program: the buffer table's layout and the kernels to run in
@@ -217,25 +226,24 @@ struct LoopProgram {
   bool vector_math_library = false;
 };
 
-// What compiled code is told about the part of a run it computes. The
-// program's entry function is
-//   void <entry>(char* const* buffer_table, const RunPart* part)
-// and every part of a run calls it with the same table.
+// What a kernel is told about the part of a run it computes.
 struct RunPart {
   int64_t index = 0;  // this part, in [0, count)
   int64_t count = 1;  // the number of parts of the run
-  // Called by every part at each barrier; returns once all `count` parts
-  // have called it as often. Never called when count is 1.
-  void (*barrier)(void* state) = nullptr;
-  void* barrier_state = nullptr;
+  // With several parts: claims for this part the next chunk of kernel
+  // number `kernel` of the program and returns its number, or -1 when all
+  // of them are claimed. Never called when count is 1.
+  int64_t (*claim_chunk)(void* state, int64_t kernel) = nullptr;
+  void* claim_state = nullptr;
 };
 
 // A fresh variable of `kernel`.
 Var NewVar(Kernel& kernel);
 
-// Declares a split of `extent` iterations in grains of `grain` (see
-// KernelSplit), giving the split its three fresh variables.
-void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain);
+// Declares a split of `extent` iterations in grains of `grain` into
+// `chunks` chunks, at most one per grain (see KernelSplit), giving the
+// split its three fresh variables.
+void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain, int64_t chunks);
 
 // ---- Building expressions ----
 

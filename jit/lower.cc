@@ -51,14 +51,28 @@ int AccumulatorBudget(int vector_bytes) { return vector_bytes >= 64 ? 26 : 10; }
 constexpr int64_t kMaxScratchBytes = 16384;
 constexpr int kMaxRowGroup = 16;
 
+// The sums that decide whether to skip zeros keep this many independent
+// accumulators, so that they run at the processor's throughput rather than
+// at the latency of one chain of additions.
+constexpr int kFoldChains = 4;
+
 // The zero-skipping product runs when at most this fraction of the left
 // operand is nonzero; denser operands go to the plain product, whose
 // blocks share loads more.
 constexpr double kSkipMaxDensity = 0.5;
 
-// Kernels doing less work than this, in loop iterations, run whole in one
-// part: dividing them would cost more in waiting than it could save.
-constexpr int64_t kMinSplitWork = 16384;
+// Split kernels divide into chunks of about this much work, in loop
+// iterations (a product's multiply-adds, other kernels' elements): a
+// microsecond or two, so that claiming a chunk costs little beside it and
+// the parts of a run finish a kernel within about a chunk of each other.
+// Kernels with less than two chunks' work run whole in one part.
+constexpr int64_t kChunkWork = 32768;
+
+// The chunks a kernel doing `work` loop iterations divides into, or 0 if
+// it runs whole.
+int64_t ChunksFor(int64_t work) {
+  return work < 2 * kChunkWork ? 0 : work / kChunkWork;
+}
 
 // Where a value is read. A flat index serves graphs whose every read
 // follows the result's row-major order; otherwise each dimension has its
@@ -425,25 +439,25 @@ class KernelLowering {
 
   // Nests loops over `extents`, innermost last, around `body`, which gets
   // the loop variables; the innermost loop is vectorised when `lanes` > 1.
-  // With `split`, the outermost loop is divided between the parts of a run
+  // With `chunks` > 0, the outermost loop is split into that many chunks
   // (see KernelSplit), in whole vectors when it is also the innermost.
   StmtPtr Nest(const std::vector<int64_t>& extents, int lanes,
                const std::function<std::vector<StmtPtr>(const std::vector<Var>&,
                                                         int)>& body,
-               bool split = false) {
+               int64_t chunks = 0) {
     std::vector<Var> vars;
     for (size_t d = 0; d < extents.size(); ++d) vars.push_back(NewVar(kernel_));
     if (extents.empty()) return Block(body(vars, 1));
     auto step = [&](int step_lanes) { return body(vars, step_lanes); };
-    if (split && extents.size() == 1) {
-      SplitKernel(kernel_, extents[0], lanes);
+    if (chunks > 0 && extents.size() == 1) {
+      SplitKernel(kernel_, extents[0], lanes, chunks);
       return Block(SplitVectorLoop(vars[0], lanes, step));
     }
     std::vector<StmtPtr> inner =
         VectorLoop(vars.back(), 0, extents.back(), lanes, step);
     for (int d = static_cast<int>(extents.size()) - 2; d >= 0; --d) {
-      if (split && d == 0) {
-        SplitKernel(kernel_, extents[0], 1);
+      if (chunks > 0 && d == 0) {
+        SplitKernel(kernel_, extents[0], 1, chunks);
         inner = {For(vars[0], SplitBegin(), SplitEnd(), 1, std::move(inner))};
       } else {
         inner = {For(vars[d], 0, extents[d], 1, std::move(inner))};
@@ -452,13 +466,13 @@ class KernelLowering {
     return Block(std::move(inner));
   }
 
-  // The part's chunk of a split kernel's iterations, and the end of its
+  // The current chunk of a split kernel's iterations, and the end of its
   // whole grains.
   ExprPtr SplitBegin() const { return Index(kernel_.split.begin); }
   ExprPtr SplitEnd() const { return Index(kernel_.split.end); }
   ExprPtr SplitGrainEnd() const { return Index(kernel_.split.grain_end); }
 
-  // VectorLoop over the part's chunk of a kernel split in grains of `lanes`:
+  // VectorLoop over the chunk of a kernel split in grains of `lanes`:
   // vectors to the end of the whole grains, then single elements.
   std::vector<StmtPtr> SplitVectorLoop(
       Var var, int lanes,
@@ -478,7 +492,7 @@ class KernelLowering {
   absl::Status LowerElementwise() {
     const int lanes = VectorLanes();
     const int64_t elements = NumElements(root_.shape());
-    const bool split = elements >= kMinSplitWork;
+    const int64_t chunks = ChunksFor(elements);
     if (copying_ || FlatReadable(root_)) {
       Var flat = NewVar(kernel_);
       auto step = [&](int step_lanes) {
@@ -486,8 +500,8 @@ class KernelLowering {
         return std::vector<StmtPtr>{
             StoreRoot(index, RootValue(index, step_lanes, nullptr))};
       };
-      if (split) {
-        SplitKernel(kernel_, elements, lanes);
+      if (chunks > 0) {
+        SplitKernel(kernel_, elements, lanes, chunks);
         kernel_.body = Block(SplitVectorLoop(flat, lanes, step));
       } else {
         kernel_.body = Block(VectorLoop(flat, 0, elements, lanes, step));
@@ -502,7 +516,7 @@ class KernelLowering {
           return std::vector<StmtPtr>{
               StoreRoot(index, RootValue(index, step_lanes, nullptr))};
         },
-        split);
+        chunks);
     return absl::OkStatus();
   }
 
@@ -561,8 +575,9 @@ class KernelLowering {
     const int grain = RowGrain(skipping);
     RowRange rows{IndexConstant(0), IndexConstant(m / grain * grain),
                   IndexConstant(m)};
-    if (m * k * n >= kMinSplitWork) {
-      SplitKernel(kernel_, m, grain);
+    const int64_t chunks = ChunksFor(m * k * n);
+    if (chunks > 0) {
+      SplitKernel(kernel_, m, grain, chunks);
       rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
     }
     std::vector<StmtPtr> dense = DenseMatMul(a, b, k, n, widest, rows);
@@ -570,14 +585,24 @@ class KernelLowering {
       kernel_.body = Block(std::move(dense));
       return absl::OkStatus();
     }
-    std::vector<StmtPtr> body;
-    ExprPtr skip = ZeroSkippingPays(*skipping, body);
+    // The decision is taken once per part, before its first chunk.
+    std::vector<StmtPtr> decide;
+    Var skip = NewVar(kernel_);
+    ExprPtr pays = ZeroSkippingPays(*skipping, decide);
+    decide.push_back(Assign(skip, std::move(pays)));
     std::vector<StmtPtr> sparse =
         skipping->row_group > 0
             ? GroupedSkippingMatMul(a, b, k, n, *skipping, rows)
             : SkippingMatMul(a, b, k, *skipping, rows);
-    body.push_back(If(skip, std::move(sparse), std::move(dense)));
-    kernel_.body = Block(std::move(body));
+    StmtPtr product = If(VarRef(skip, {ScalarKind::kBool, 1}),
+                         std::move(sparse), std::move(dense));
+    if (chunks > 0) {
+      kernel_.prologue = Block(std::move(decide));
+      kernel_.body = product;
+    } else {
+      decide.push_back(product);
+      kernel_.body = Block(std::move(decide));
+    }
     return absl::OkStatus();
   }
 
@@ -873,56 +898,82 @@ class KernelLowering {
           Binary(BinaryOp::kNotEqual, x, Constant(0, kind_, x->type.lanes)),
           kind_);
     };
-    // x − x is 0 for a finite x and NaN for ±inf and NaN.
-    auto not_finite = [&](ExprPtr x) {
-      return ToFloat(Binary(BinaryOp::kNotEqual, Binary(BinaryOp::kSub, x, x),
-                            Constant(0, kind_, x->type.lanes)),
-                     kind_);
+    // x − x is +0 for a finite x and NaN for ±inf and NaN, so their sum is
+    // +0 exactly when every element is finite.
+    auto zero_if_finite = [&](ExprPtr x) {
+      return Binary(BinaryOp::kSub, x, x);
     };
     ExprPtr nonzeros = FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd,
                                 nonzero, statements);
-    ExprPtr any_not_finite = FlatFold(plan.b_buffer, plan.b_elements,
-                                      BinaryOp::kMax, not_finite, statements);
+    ExprPtr finite_sum = FlatFold(plan.b_buffer, plan.b_elements,
+                                  BinaryOp::kAdd, zero_if_finite, statements);
     // Counts above the threshold, or a right operand that is not finite,
     // choose the plain product.
     const double threshold =
         std::floor(kSkipMaxDensity * static_cast<double>(plan.a_elements));
-    ExprPtr count = Select(Binary(BinaryOp::kEqual, any_not_finite, zero),
-                           nonzeros, Constant(threshold + 1, kind_));
+    ExprPtr count = Select(Binary(BinaryOp::kEqual, finite_sum, zero), nonzeros,
+                           Constant(threshold + 1, kind_));
     return Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_));
   }
 
   // Statements that combine term(x) over the `elements` elements of
   // `buffer` with `op` (kAdd or kMax), vectors first and then a scalar
-  // tail; returns the scalar result. Counts of up to 2^24 are exact in f32,
-  // which is more than a decision needs.
+  // tail; returns the scalar result. The terms must be ones whose
+  // combination is exact in any order: counts (0 or 1), whose sums of up to
+  // 2^24 are exact in f32, which is more than a decision needs, or terms
+  // that are +0 or NaN. The vectors therefore go to
+  // kFoldChains accumulators in turn, whose chains of dependent operations
+  // overlap, and are combined at the end.
   ExprPtr FlatFold(int buffer, int64_t elements, BinaryOp op,
                    const std::function<ExprPtr(ExprPtr)>& term,
                    std::vector<StmtPtr>& statements) {
     const int lanes = VectorLanes();
-    const int64_t vector_end = elements / lanes * lanes;
+    const ValueType type{kind_, lanes};
+    const int64_t vectors = elements / lanes;
+    const int chains =
+        static_cast<int>(std::min<int64_t>(kFoldChains, vectors));
     ExprPtr result = Constant(0, kind_);
-    if (vector_end > 0) {
-      Var total = NewVar(kernel_);
+    if (vectors > 0) {
+      std::vector<Var> totals;
+      for (int t = 0; t < chains; ++t) {
+        totals.push_back(NewVar(kernel_));
+        statements.push_back(Assign(totals.back(), Constant(0, kind_, lanes)));
+      }
+      auto fold_into = [&](Var total, ExprPtr at) {
+        return Assign(total, Binary(op, VarRef(total, type),
+                                    term(Load(buffer, at, kind_, lanes))));
+      };
+      // Groups of `chains` vectors, then the vectors left over into the
+      // first accumulator.
+      const int64_t group = int64_t{chains} * lanes;
+      const int64_t grouped_end = vectors / chains * group;
       Var q = NewVar(kernel_);
-      const ValueType type{kind_, lanes};
-      statements.push_back(Assign(total, Constant(0, kind_, lanes)));
-      statements.push_back(For(
-          q, 0, vector_end, lanes,
-          {Assign(total, Binary(op, VarRef(total, type),
-                                term(Load(buffer, Index(q), kind_, lanes))))}));
-      result = ReduceLanes(op, VarRef(total, type));
+      std::vector<StmtPtr> step;
+      for (int t = 0; t < chains; ++t) {
+        step.push_back(fold_into(totals[t], Index(q) + int64_t{t} * lanes));
+      }
+      statements.push_back(For(q, 0, grouped_end, group, std::move(step)));
+      if (grouped_end < vectors * lanes) {
+        Var r = NewVar(kernel_);
+        statements.push_back(For(r, grouped_end, vectors * lanes, lanes,
+                                 {fold_into(totals[0], Index(r))}));
+      }
+      ExprPtr combined = VarRef(totals[0], type);
+      for (int t = 1; t < chains; ++t) {
+        combined = Binary(op, combined, VarRef(totals[t], type));
+      }
+      result = ReduceLanes(op, combined);
     }
-    if (vector_end < elements) {
+    if (vectors * lanes < elements) {
       Var tail = NewVar(kernel_);
       Var q = NewVar(kernel_);
-      const ValueType type{kind_, 1};
+      const ValueType scalar{kind_, 1};
       statements.push_back(Assign(tail, result));
       statements.push_back(
-          For(q, vector_end, elements, 1,
-              {Assign(tail, Binary(op, VarRef(tail, type),
+          For(q, vectors * lanes, elements, 1,
+              {Assign(tail, Binary(op, VarRef(tail, scalar),
                                    term(Load(buffer, Index(q), kind_, 1))))}));
-      result = VarRef(tail, type);
+      result = VarRef(tail, scalar);
     }
     return result;
   }
@@ -1090,7 +1141,7 @@ class KernelLowering {
         [&](const std::vector<Var>& vars, int step_lanes) {
           return ReduceAt(input, axis, length, vars, step_lanes);
         },
-        /*split=*/NumElements(shape) >= kMinSplitWork);
+        ChunksFor(NumElements(shape)));
     return absl::OkStatus();
   }
 
@@ -1251,7 +1302,7 @@ class KernelLowering {
                   {StoreRoot(index, RootValue(index, 1, value))}));
           return statements;
         },
-        /*split=*/NumElements(input.shape()) >= kMinSplitWork);
+        ChunksFor(NumElements(input.shape())));
     return absl::OkStatus();
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "ops/base/check.h"
 
@@ -58,7 +59,6 @@ void ScheduleParts(const std::vector<BufferBinding>& bindings,
   KILN_CHECK(bindings.size() == program.buffers.size());
   std::vector<Footprint> footprints;
   for (const Kernel& kernel : program.kernels) {
-    // A kernel's local scratch is private to each part.
     Footprint footprint;
     for (int b : kernel.buffers_read) {
       if (program.buffers[b].local) continue;
@@ -71,38 +71,23 @@ void ScheduleParts(const std::vector<BufferBinding>& bindings,
     footprints.push_back(std::move(footprint));
   }
 
-  // The kernels since the last barrier, which may all still be running in
-  // some part, and the serial parts handed out since then.
-  std::vector<int> since_barrier;
-  int next_serial_part = 0;
-  for (size_t k = 0; k < program.kernels.size(); ++k) {
+  // implied[k][j]: kernel k being complete implies that kernel j is.
+  const size_t n = program.kernels.size();
+  std::vector<std::vector<bool>> implied(n, std::vector<bool>(n, false));
+  for (size_t k = 0; k < n; ++k) {
     Kernel& kernel = program.kernels[k];
-    const bool split = kernel.split.extent > 0;
-    // The serial parts of the conflicting kernels, or -1 if one of them is
-    // split (it runs in every part).
-    std::vector<int> conflicting_parts;
-    for (int j : since_barrier) {
-      if (!Conflict(footprints[j], footprints[k])) continue;
-      const Kernel& earlier = program.kernels[j];
-      conflicting_parts.push_back(
-          earlier.split.extent > 0 ? -1 : earlier.serial_part);
+    kernel.waits_for.clear();
+    // The latest conflicts first, so that the waits they imply are known
+    // before the earlier ones are considered.
+    for (size_t j = k; j-- > 0;) {
+      if (implied[k][j] || !Conflict(footprints[j], footprints[k])) continue;
+      kernel.waits_for.push_back(static_cast<int>(j));
+      implied[k][j] = true;
+      for (size_t i = 0; i < j; ++i) {
+        if (implied[j][i]) implied[k][i] = true;
+      }
     }
-    std::sort(conflicting_parts.begin(), conflicting_parts.end());
-    conflicting_parts.erase(
-        std::unique(conflicting_parts.begin(), conflicting_parts.end()),
-        conflicting_parts.end());
-
-    kernel.barrier_before = k > 0 && !conflicting_parts.empty();
-    if (!split && conflicting_parts.size() == 1 && conflicting_parts[0] >= 0) {
-      // Follows the one part it depends on; no barrier needed.
-      kernel.barrier_before = false;
-      kernel.serial_part = conflicting_parts[0];
-    } else if (!split) {
-      if (kernel.barrier_before) next_serial_part = 0;
-      kernel.serial_part = next_serial_part++;
-    }
-    if (kernel.barrier_before) since_barrier.clear();
-    since_barrier.push_back(static_cast<int>(k));
+    std::sort(kernel.waits_for.begin(), kernel.waits_for.end());
   }
 }
 

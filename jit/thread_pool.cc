@@ -1,40 +1,9 @@
 #include "jit/thread_pool.h"
 
+#include "jit/spin_wait.h"
 #include "ops/base/check.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace kiln::jit {
-namespace {
-
-// How long a waiting thread spins before it sleeps: a few microseconds,
-// about as long as a small kernel, so that the next barrier or run of a
-// step usually finds it awake, while a thread whose partner lost its core
-// to another process soon gives the core up.
-constexpr int kSpinIterations = 256;
-
-void Pause() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#endif
-}
-
-// Returns once `word` no longer holds `old`, spinning first and then
-// sleeping until a notify.
-template <typename T>
-void AwaitChange(const std::atomic<T>& word, T old) {
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (word.load(std::memory_order_acquire) != old) return;
-    Pause();
-  }
-  while (word.load(std::memory_order_acquire) == old) {
-    word.wait(old, std::memory_order_acquire);
-  }
-}
-
-}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) : num_threads_(num_threads) {
   KILN_CHECK(num_threads >= 1) << "a pool of " << num_threads << " threads";
@@ -44,9 +13,9 @@ ThreadPool::ThreadPool(int num_threads) : num_threads_(num_threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  stopping_ = true;
-  run_generation_.fetch_add(1, std::memory_order_release);
-  run_generation_.notify_all();
+  stopping_.store(true, std::memory_order_relaxed);
+  run_state_.store(uint64_t{++generation_} << 32, std::memory_order_release);
+  run_state_.notify_all();
   for (std::thread& worker : workers_) worker.join();
 }
 
@@ -57,47 +26,54 @@ void ThreadPool::Run(Task task, void* context) {
   }
   task_ = task;
   context_ = context;
-  unfinished_.store(num_threads_ - 1, std::memory_order_relaxed);
-  // The release publishes the task, the context and the count.
-  run_generation_.fetch_add(1, std::memory_order_release);
-  run_generation_.notify_all();
+  finished_.store(0, std::memory_order_relaxed);
+  // The release publishes the task, the context, the reset count and
+  // whatever the caller wrote before.
+  run_state_.store(uint64_t{++generation_} << 32, std::memory_order_release);
+  run_state_.notify_all();
   task(context, 0);
-  for (int left = unfinished_.load(std::memory_order_acquire); left != 0;
-       left = unfinished_.load(std::memory_order_acquire)) {
-    AwaitChange(unfinished_, left);
+
+  // Workers that have not joined yet never will; those that have are
+  // waited for.
+  const int joined = static_cast<int>(
+      run_state_.fetch_or(kClosed, std::memory_order_acq_rel) & kJoinedMask);
+  for (int done = finished_.load(std::memory_order_acquire); done != joined;
+       done = finished_.load(std::memory_order_acquire)) {
+    AwaitChange(finished_, done);
   }
 }
 
 void ThreadPool::WorkerLoop(int part) {
-  uint32_t seen = 0;
+  // Generation 0 is the pool before its first run: a worker that starts
+  // after Run has published the first generation still joins it.
+  uint64_t state = run_state_.load(std::memory_order_acquire);
+  uint32_t seen_generation = 0;
   while (true) {
-    AwaitChange(run_generation_, seen);
-    seen = run_generation_.load(std::memory_order_acquire);
-    if (stopping_) return;
-    task_(context_, part);
-    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      unfinished_.notify_one();
+    while (static_cast<uint32_t>(state >> 32) == seen_generation) {
+      AwaitChange(run_state_, state);
+      state = run_state_.load(std::memory_order_acquire);
     }
+    seen_generation = static_cast<uint32_t>(state >> 32);
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    // Joins the run unless the caller's part has already closed it; a
+    // failed exchange reloads the state and tries again.
+    bool joined = false;
+    while ((state & kClosed) == 0 &&
+           static_cast<uint32_t>(state >> 32) == seen_generation) {
+      if (run_state_.compare_exchange_weak(state, state + 1,
+                                           std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        joined = true;
+        break;
+      }
+    }
+    if (joined) {
+      task_(context_, part);
+      finished_.fetch_add(1, std::memory_order_release);
+      finished_.notify_one();
+    }
+    state = run_state_.load(std::memory_order_acquire);
   }
-}
-
-void ThreadPool::Barrier() {
-  if (num_threads_ == 1) return;
-  const uint32_t generation =
-      barrier_generation_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) == num_threads_ - 1) {
-    // The last to arrive resets the count for the next barrier and then
-    // releases everyone; the release also publishes the reset.
-    arrived_.store(0, std::memory_order_relaxed);
-    barrier_generation_.fetch_add(1, std::memory_order_release);
-    barrier_generation_.notify_all();
-    return;
-  }
-  AwaitChange(barrier_generation_, generation);
-}
-
-void ThreadPool::BarrierOf(void* pool) {
-  static_cast<ThreadPool*>(pool)->Barrier();
 }
 
 }  // namespace kiln::jit

@@ -2,13 +2,16 @@
 // the same time.
 //
 // A pool of n threads is the calling thread plus n − 1 workers that live as
-// long as the pool. Run hands every thread one part of a task and returns
-// when all parts are done; Barrier lets the parts of a task wait for each
-// other between kernels. Waiting threads spin briefly, since the next
-// kernel or run usually follows within microseconds, and then sleep in the
-// kernel so that an idle pool costs no CPU.
+// long as the pool. Run hands every thread one part of a task, of which the
+// caller's part alone must be able to do all the work (as the parts of a
+// KernelQueue can): a worker that has not started its part by the time the
+// caller's part returns skips the run, so that a run never waits for a
+// thread that the operating system has not scheduled. Workers wait for the
+// next run as AwaitChange (jit/spin_wait.h) does: spinning, then yielding,
+// then asleep, so that runs that follow each other closely find them awake
+// and an idle pool soon costs no CPU.
 //
-// Run and Barrier allocate nothing, so that compiled steps stay free of heap
+// Run allocates nothing, so that compiled steps stay free of heap
 // allocations however many threads they use.
 //
 //   ThreadPool pool(2);
@@ -38,20 +41,14 @@ class ThreadPool {
 
   int num_threads() const { return num_threads_; }
 
-  // Calls task(context, part) once for every part in [0, num_threads()),
-  // all at once: part 0 on the calling thread, each other part on its own
-  // worker. Returns when every part has returned; everything the parts
-  // wrote is then visible to the caller. One Run at a time.
+  // Calls task(context, 0) on the calling thread and, at the same time,
+  // task(context, part) on the worker of each part in [1, num_threads())
+  // that starts before the caller's call returns; a worker that would start
+  // later skips the run. Everything the caller wrote before is visible to
+  // the parts. Returns when the caller's call and every worker's that
+  // started have returned; everything they wrote is then visible to the
+  // caller. One Run at a time.
   void Run(Task task, void* context);
-
-  // For the parts of a Run: returns once every part has called Barrier as
-  // many times as the caller has, and makes everything written before the
-  // barrier by any part visible to all of them after it.
-  void Barrier();
-
-  // Barrier() of the pool `pool` points to, for callers that take a plain
-  // function (RunPart::barrier).
-  static void BarrierOf(void* pool);
 
  private:
   void WorkerLoop(int part);
@@ -59,18 +56,21 @@ class ThreadPool {
   const int num_threads_;
   std::vector<std::thread> workers_;
 
-  // Run publishes the task, then bumps `run_generation_`; workers wait for
-  // the bump. `unfinished_` counts the parts still running.
+  // The current run: its generation in the high 32 bits, kClosed once the
+  // caller's part has returned, and in the low bits the number of workers
+  // that joined it. Run publishes the task and then a new generation;
+  // workers wait for one and join it unless it is closed.
+  static constexpr uint64_t kClosed = uint64_t{1} << 31;
+  static constexpr uint64_t kJoinedMask = kClosed - 1;
   Task task_ = nullptr;
   void* context_ = nullptr;
-  bool stopping_ = false;
-  std::atomic<uint32_t> run_generation_{0};
-  std::atomic<int> unfinished_{0};
-
-  // Parts arrived at the current barrier, and the barrier's generation,
-  // bumped by the last part to arrive.
-  std::atomic<int> arrived_{0};
-  std::atomic<uint32_t> barrier_generation_{0};
+  // Set by the destructor before it publishes a last generation; read by
+  // workers at every generation, which may be a run's while it is set.
+  std::atomic<bool> stopping_{false};
+  uint32_t generation_ = 0;
+  std::atomic<uint64_t> run_state_{0};
+  // Workers of the current run that have returned from their part.
+  std::atomic<int> finished_{0};
 };
 
 }  // namespace kiln::jit

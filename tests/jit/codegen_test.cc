@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -53,8 +54,7 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Compile(
 void RunOn(const CompiledCode& code, const std::vector<void*>& buffers) {
   std::vector<char*> table;
   for (void* buffer : buffers) table.push_back(static_cast<char*>(buffer));
-  const RunPart whole;
-  code.entry()(table.data(), &whole);
+  code.entry()(table.data());
 }
 
 template <typename T>
@@ -822,75 +822,147 @@ TEST(CodegenTest, LocalScratchLivesOnTheKernelsStack) {
   EXPECT_TRUE(BitIdentical(out, expected));
 }
 
-// A split kernel marks each element of its part's chunk: 1 up to the end of
-// the whole grains, 2 after. Run as `parts` parts one after another, every
-// element is marked once, and only the very last elements get 2.
-void ExpectSplitCoversOnce(int64_t extent, int64_t grain, int parts) {
+// Hands out the chunks of kernel 0 in order, counting the claims of the
+// part that asks, as a run's claims would.
+struct ChunkCounter {
+  int64_t chunks = 0;
+  int64_t next = 0;
+  int64_t claims = 0;
+};
+
+int64_t ClaimInOrder(void* state, int64_t kernel) {
+  auto* counter = static_cast<ChunkCounter*>(state);
+  EXPECT_EQ(kernel, 0);
+  if (counter->next == counter->chunks) return -1;
+  ++counter->claims;
+  return counter->next++;
+}
+
+// A split kernel whose prologue counts its runs, and whose body marks each
+// element of its chunk: 1 up to the end of the whole grains, 2 after.
+LoopProgram MarkingSplitProgram(int64_t extent, int64_t grain, int64_t chunks) {
   LoopProgram program;
-  program.buffers = {{DType::kF32, extent, "marks"}};
-  Kernel kernel{.name = "split", .buffers_read = {0}, .buffers_written = {0}};
-  SplitKernel(kernel, extent, grain);
+  program.buffers = {{DType::kF32, extent, "marks"},
+                     {DType::kF32, 1, "prologues"}};
+  Kernel kernel{
+      .name = "split", .buffers_read = {0, 1}, .buffers_written = {0, 1}};
+  SplitKernel(kernel, extent, grain, chunks);
   const Var i = NewVar(kernel);
-  auto mark = [&](double value) {
-    return std::vector<StmtPtr>{
-        Store(0, Index(i),
-              Binary(BinaryOp::kAdd, Load(0, Index(i), ScalarKind::kF32),
-                     Constant(value, ScalarKind::kF32)))};
+  auto add = [](int buffer, ExprPtr at, double value) {
+    return Store(buffer, at,
+                 Binary(BinaryOp::kAdd, Load(buffer, at, ScalarKind::kF32),
+                        Constant(value, ScalarKind::kF32)));
   };
-  kernel.body = Block({For(i, Index(kernel.split.begin),
-                           Index(kernel.split.grain_end), 1, mark(1)),
-                       For(i, Index(kernel.split.grain_end),
-                           Index(kernel.split.end), 1, mark(2))});
+  kernel.prologue = add(1, IndexConstant(0), 1);
+  kernel.body =
+      Block({For(i, Index(kernel.split.begin), Index(kernel.split.grain_end), 1,
+                 {add(0, Index(i), 1)}),
+             For(i, Index(kernel.split.grain_end), Index(kernel.split.end), 1,
+                 {add(0, Index(i), 2)})});
   program.kernels.push_back(std::move(kernel));
+  return program;
+}
+
+// Run as `parts` parts one after another, each claiming `per_part` chunks
+// (the last what is left), every element is marked once, only the very
+// last elements get 2, and the prologue runs once per part with a chunk.
+void ExpectSplitCoversOnce(int64_t extent, int64_t grain, int64_t chunks,
+                           int parts, int64_t per_part) {
+  const LoopProgram program = MarkingSplitProgram(extent, grain, chunks);
   absl::StatusOr<std::unique_ptr<CompiledCode>> code =
-      Compile(program, absl::StrCat("split_", extent, "_", grain, "_", parts));
+      Compile(program, absl::StrCat("split_", extent, "_", grain, "_", chunks),
+              {.export_kernels = true});
   ASSERT_TRUE(code.ok()) << code.status();
 
   std::vector<float> marks(extent);
-  char* table[] = {reinterpret_cast<char*>(marks.data())};
+  float prologues = 0;
+  char* table[] = {reinterpret_cast<char*>(marks.data()),
+                   reinterpret_cast<char*>(&prologues)};
+  ChunkCounter counter{.chunks = program.kernels[0].split.chunks};
+  int parts_with_chunks = 0;
   for (int part = 0; part < parts; ++part) {
-    // One kernel needs no barrier, so the parts may run in turn.
-    const RunPart run_part{.index = part, .count = parts};
-    (*code)->entry()(table, &run_part);
+    // Caps what this part may claim, as other parts would by claiming.
+    ChunkCounter capped{
+        .chunks = part + 1 == parts
+                      ? counter.chunks
+                      : std::min(counter.chunks, counter.next + per_part),
+        .next = counter.next};
+    const RunPart run_part{.index = part,
+                           .count = parts,
+                           .claim_chunk = &ClaimInOrder,
+                           .claim_state = &capped};
+    (*code)->kernels()[0](table, &run_part);
+    counter.next = capped.next;
+    if (capped.claims > 0) ++parts_with_chunks;
   }
+  EXPECT_EQ(counter.next, counter.chunks);
+  EXPECT_EQ(prologues, static_cast<float>(parts_with_chunks));
   const int64_t tail = extent % grain;
   for (int64_t e = 0; e < extent; ++e) {
     EXPECT_EQ(marks[e], e >= extent - tail ? 2.0f : 1.0f)
         << "element " << e << " of " << extent << " in grains of " << grain
-        << " over " << parts << " parts";
+        << ", " << chunks << " chunks over " << parts << " parts";
   }
 }
 
 TEST(CodegenTest, SplitKernelsCoverTheirRangeOnceInWholeGrains) {
-  ExpectSplitCoversOnce(100, 4, 1);
-  ExpectSplitCoversOnce(100, 4, 2);
-  ExpectSplitCoversOnce(103, 4, 2);
-  ExpectSplitCoversOnce(103, 4, 3);
-  ExpectSplitCoversOnce(5, 4, 4);  // more parts than grains
-  ExpectSplitCoversOnce(784, 16, 2);
+  ExpectSplitCoversOnce(100, 4, 25, 2, 12);
+  ExpectSplitCoversOnce(100, 4, 7, 2, 3);
+  ExpectSplitCoversOnce(103, 4, 26, 2, 0);  // the first part gets none
+  ExpectSplitCoversOnce(103, 4, 5, 3, 1);
+  ExpectSplitCoversOnce(5, 4, 2, 4, 1);  // more parts than chunks
+  ExpectSplitCoversOnce(784, 16, 49, 2, 30);
 }
 
-// An unsplit kernel runs only in the part that owns it.
-TEST(CodegenTest, SerialKernelRunsInItsOwnPartOnly) {
+// With a single part, a split kernel computes its whole range as one
+// chunk, without claiming anything, and runs its prologue once.
+TEST(CodegenTest, OnePartComputesTheWholeSplitRange) {
+  const LoopProgram program = MarkingSplitProgram(103, 4, 9);
+  absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+      Compile(program, "split_one_part");
+  ASSERT_TRUE(code.ok()) << code.status();
+  std::vector<float> marks(103);
+  float prologues = 0;
+  char* table[] = {reinterpret_cast<char*>(marks.data()),
+                   reinterpret_cast<char*>(&prologues)};
+  (*code)->entry()(table);
+  EXPECT_EQ(prologues, 1.0f);
+  for (int64_t e = 0; e < 103; ++e) {
+    EXPECT_EQ(marks[e], e >= 100 ? 2.0f : 1.0f) << "element " << e;
+  }
+}
+
+// Chunks are as equal in grains as they go: 25 grains in 7 chunks give
+// chunks of 3 or 4 grains, in order.
+TEST(CodegenTest, ChunksDivideTheGrainsEvenly) {
   LoopProgram program;
-  program.buffers = {{DType::kF64, 1, "counter"}};
-  Kernel kernel{.name = "serial", .buffers_read = {0}, .buffers_written = {0}};
-  kernel.serial_part = 3;  // part 1 of 2
+  program.buffers = {{DType::kF64, 7, "firsts"}, {DType::kF64, 7, "ends"}};
+  Kernel kernel{.name = "bounds", .buffers_written = {0, 1}};
+  SplitKernel(kernel, 100, 4, 7);
+  const Var chunk = NewVar(kernel);
+  // Each chunk stores its bounds at the index of its first grain's chunk.
+  kernel.prologue = Assign(chunk, IndexConstant(0));
   kernel.body =
-      Store(0, IndexConstant(0),
-            Binary(BinaryOp::kAdd, Load(0, IndexConstant(0), ScalarKind::kF64),
-                   Constant(1, ScalarKind::kF64)));
+      Block({Store(0, Index(chunk),
+                   IndexToFloat(Index(kernel.split.begin), ScalarKind::kF64)),
+             Store(1, Index(chunk),
+                   IndexToFloat(Index(kernel.split.end), ScalarKind::kF64)),
+             Assign(chunk, Index(chunk) + int64_t{1})});
   program.kernels.push_back(std::move(kernel));
   absl::StatusOr<std::unique_ptr<CompiledCode>> code =
-      Compile(program, "serial");
+      Compile(program, "split_bounds", {.export_kernels = true});
   ASSERT_TRUE(code.ok()) << code.status();
-  double counter = 0;
-  char* table[] = {reinterpret_cast<char*>(&counter)};
-  for (int part = 0; part < 2; ++part) {
-    const RunPart run_part{.index = part, .count = 2};
-    (*code)->entry()(table, &run_part);
-    EXPECT_EQ(counter, part == 0 ? 0.0 : 1.0) << "after part " << part;
-  }
+  std::vector<double> firsts(7, -1), ends(7, -1);
+  char* table[] = {reinterpret_cast<char*>(firsts.data()),
+                   reinterpret_cast<char*>(ends.data())};
+  ChunkCounter counter{.chunks = 7};
+  const RunPart run_part{.index = 0,
+                         .count = 2,
+                         .claim_chunk = &ClaimInOrder,
+                         .claim_state = &counter};
+  (*code)->kernels()[0](table, &run_part);
+  EXPECT_EQ(firsts, (std::vector<double>{0, 12, 28, 40, 56, 68, 84}));
+  EXPECT_EQ(ends, (std::vector<double>{12, 28, 40, 56, 68, 84, 100}));
 }
 
 // A vector that overhangs a row reads zeros beyond its active lanes and

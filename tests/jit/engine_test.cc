@@ -68,8 +68,7 @@ std::vector<float> RunExp(const CompiledCode& code,
   std::vector<float> out(x.size(), -1);
   char* table[] = {reinterpret_cast<char*>(const_cast<float*>(x.data())),
                    reinterpret_cast<char*>(out.data())};
-  const RunPart whole;
-  code.entry()(table, &whole);
+  code.entry()(table);
   return out;
 }
 
@@ -211,7 +210,8 @@ TEST(EngineTest, ExportedKernelsRunOneByOne) {
   std::vector<float> out(x.size(), -1);
   char* table[] = {reinterpret_cast<char*>(const_cast<float*>(x.data())),
                    reinterpret_cast<char*>(out.data())};
-  (*code)->kernels()[0](table, /*part=*/0, /*parts=*/1);
+  const RunPart whole;
+  (*code)->kernels()[0](table, &whole);
   EXPECT_TRUE(IsExactExp(out, x));
 }
 
