@@ -45,18 +45,40 @@ KernelQueue::KernelQueue(std::vector<KernelInfo> kernels)
 
 void KernelQueue::Reset() {
   for (size_t k = 0; k < kernels_.size(); ++k) {
-    counters_[k].next_chunk.store(0, std::memory_order_relaxed);
+    counters_[k].claims.store(0, std::memory_order_relaxed);
     counters_[k].done_chunks.store(0, std::memory_order_relaxed);
   }
 }
 
+int64_t KernelQueue::Claim(int k, bool from_back) {
+  std::atomic<uint64_t>& claims = counters_[k].claims;
+  const uint64_t chunks = static_cast<uint64_t>(kernels_[k].chunks);
+  uint64_t seen = claims.load(std::memory_order_relaxed);
+  while (true) {
+    const uint64_t front = seen & 0xffffffff;
+    const uint64_t back = seen >> 32;
+    if (front + back >= chunks) return -1;
+    // Relaxed: a chunk's inputs are published by the waits before the
+    // kernel, its results by Finish.
+    if (claims.compare_exchange_weak(seen,
+                                     seen + (from_back ? kOneFromBack : 1),
+                                     std::memory_order_relaxed)) {
+      return static_cast<int64_t>(from_back ? chunks - 1 - back : front);
+    }
+  }
+}
+
+bool KernelQueue::AnyLeft(int k) const {
+  const uint64_t seen = counters_[k].claims.load(std::memory_order_relaxed);
+  return (seen & 0xffffffff) + (seen >> 32) <
+         static_cast<uint64_t>(kernels_[k].chunks);
+}
+
 int64_t KernelQueue::ClaimChunk(void* claimer, int64_t kernel) {
   auto* self = static_cast<Claimer*>(claimer);
-  KernelQueue& queue = *self->queue;
-  const int chunk = queue.counters_[kernel].next_chunk.fetch_add(
-      1, std::memory_order_relaxed);
-  if (chunk >= queue.kernels_[kernel].chunks) return -1;
-  ++self->claimed;
+  const int64_t chunk =
+      self->queue->Claim(static_cast<int>(kernel), self->from_back);
+  if (chunk >= 0) ++self->claimed;
   return chunk;
 }
 
@@ -83,7 +105,7 @@ void KernelQueue::RunAsPart(int part, int parts, KernelFunction run,
     RunAlone(run, context, profile);
     return;
   }
-  Claimer claimer{this};
+  Claimer claimer{.queue = this, .from_back = part != 0};
   const RunPart run_part{.index = part,
                          .count = parts,
                          .claim_chunk = &ClaimChunk,
@@ -101,15 +123,12 @@ void KernelQueue::RunAsPart(int part, int parts, KernelFunction run,
     }
     if (info.split) {
       // A kernel whose chunks are all claimed needs no call.
-      if (counters_[k].next_chunk.load(std::memory_order_relaxed) <
-          info.chunks) {
+      if (AnyLeft(kernel)) {
         claimer.claimed = 0;
         run(context, kernel, run_part);
         if (claimer.claimed > 0) Finish(kernel, claimer.claimed);
       }
-    } else if (counters_[k].next_chunk.load(std::memory_order_relaxed) == 0 &&
-               counters_[k].next_chunk.fetch_add(
-                   1, std::memory_order_relaxed) == 0) {
+    } else if (AnyLeft(kernel) && Claim(kernel, /*from_back=*/false) == 0) {
       run(context, kernel, whole);
       Finish(kernel, 1);
     }

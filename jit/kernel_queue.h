@@ -9,8 +9,12 @@
 // that finish early thus take over the work of slower ones, small
 // independent kernels spread over the parts by themselves, and a part that
 // starts late, because its thread lost its core for a while, holds up no
-// one unless it holds a chunk. Which part computes which chunk varies from
-// run to run; what a chunk computes does not, so results are the same bits
+// one unless it holds a chunk. Part 0 claims a kernel's chunks from the
+// first on, every other part from the last back, so that with two threads
+// each keeps to its own end of every kernel from run to run, and the data
+// a chunk writes in one run is mostly in the cache of the core that reads
+// or writes it again in the next. Which part computes which chunk may
+// still vary; what a chunk computes does not, so results are the same bits
 // for any number of threads.
 //
 // Counters live in the queue, one cache line per kernel, so that a run
@@ -67,21 +71,31 @@ class KernelQueue {
                  KernelProfile* profile = nullptr);
 
  private:
-  // What one part's claims go through: the queue and how many chunks of
-  // the current kernel the part has claimed.
+  // What one part's claims go through: the queue, the end of the chunks
+  // it claims from, and how many chunks of the current kernel the part has
+  // claimed.
   struct Claimer {
     KernelQueue* queue;
+    bool from_back = false;
     int64_t claimed = 0;
   };
   // RunPart::claim_chunk.
   static int64_t ClaimChunk(void* claimer, int64_t kernel);
 
   // Kernel k's claims and completed chunks, on a cache line of their own.
+  // The claims word counts the chunks claimed from the front in its low 32
+  // bits and those claimed from the back in its high 32 bits.
   struct alignas(64) Counters {
-    std::atomic<int> next_chunk{0};
+    std::atomic<uint64_t> claims{0};
     std::atomic<int> done_chunks{0};
   };
+  static constexpr uint64_t kOneFromBack = uint64_t{1} << 32;
 
+  // Claims the next chunk of kernel k from the front or the back and
+  // returns its number, or -1 when every chunk is claimed.
+  int64_t Claim(int k, bool from_back);
+  // Whether kernel k has a chunk left to claim.
+  bool AnyLeft(int k) const;
   // Returns once kernel k is complete.
   void AwaitComplete(int k);
   // Records `chunks` more chunks of kernel k done by the caller, whose
