@@ -68,6 +68,13 @@ constexpr double kSkipMaxDensity = 0.5;
 // Kernels with less than two chunks' work run whole in one part.
 constexpr int64_t kChunkWork = 32768;
 
+// A zero-skipping product with at least this many vectors per output row
+// divides its columns, not its rows, into kColumnChunks chunks in a run of
+// several parts (see LowerColumnSplitMatMul).
+constexpr int kMinColumnSplitVectors = 8;
+constexpr int kColumnChunks = 2;
+constexpr int64_t kMaxRowChunks = 16;
+
 // The chunks a kernel doing `work` loop iterations divides into, or 0 if
 // it runs whole.
 int64_t ChunksFor(int64_t work) {
@@ -576,6 +583,10 @@ class KernelLowering {
     RowRange rows{IndexConstant(0), IndexConstant(m / grain * grain),
                   IndexConstant(m)};
     const int64_t chunks = ChunksFor(m * k * n);
+    if (chunks > 0 && skipping.has_value() &&
+        RowSlots(n, widest).size() >= kMinColumnSplitVectors) {
+      return LowerColumnSplitMatMul(a, b, k, n, widest, *skipping, rows);
+    }
     if (chunks > 0) {
       SplitKernel(kernel_, m, grain, chunks);
       rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
@@ -978,6 +989,99 @@ class KernelLowering {
     return result;
   }
 
+  // A zero-skipping product split by columns: in a run of several parts,
+  // each chunk computes rows of one of kColumnChunks column ranges, the
+  // chunks of a range next to each other, so that a part claiming chunks
+  // from one end (see KernelQueue) reads and writes mostly its own share of
+  // the right operand and the output, the same in every run, where rows of
+  // a sparse input would give every part all of the right operand and
+  // unequal work. Rows come in at most kMaxRowChunks chunks of whole grains
+  // per range, when whole grains make up all the rows, so that a part that
+  // loses its core holds up the others for a small part of the kernel.
+  // A run of one part computes the whole product at once, as an unsplit
+  // kernel does. Each output's sum is the same either way.
+  absl::Status LowerColumnSplitMatMul(Node a, Node b, int64_t k, int64_t n,
+                                      int widest, const ZeroSkipping& plan,
+                                      const RowRange& all_rows) {
+    const int64_t m = a.shape()[0];
+    const int64_t grain = RowGrain(plan);
+    const int64_t grains = m / grain;
+    // Chunks of equal whole grains but the last, which may have fewer.
+    int64_t row_chunks = 1;
+    int64_t rows_per_chunk = m;
+    if (m % grain == 0) {
+      const int64_t grains_per_chunk = (grains + kMaxRowChunks - 1) /
+                                       kMaxRowChunks;
+      row_chunks = (grains + grains_per_chunk - 1) / grains_per_chunk;
+      rows_per_chunk = grains_per_chunk * grain;
+    }
+    const int64_t chunk_count = kColumnChunks * row_chunks;
+    SplitKernel(kernel_, chunk_count, 1, chunk_count);
+    std::vector<StmtPtr> decide;
+    Var skip = NewVar(kernel_);
+    ExprPtr pays = ZeroSkippingPays(plan, decide);
+    decide.push_back(Assign(skip, std::move(pays)));
+    kernel_.prologue = Block(std::move(decide));
+    const int scratch = plan.row_group > 0 ? GroupScratch(n, plan) : -1;
+
+    // The sparse product over the columns of `part` and `rows`; over all
+    // columns, it keeps the plan's column blocks.
+    const std::vector<Slot> slots = RowSlots(n, widest);
+    auto sparse = [&](const std::vector<Slot>& part, const RowRange& rows) {
+      ZeroSkipping columns = plan;
+      if (part.size() < slots.size()) columns.column_blocks = {part};
+      return Block(plan.row_group > 0 ? GroupedSkippingMatMul(
+                                            a, b, k, n, columns, rows, scratch)
+                                      : SkippingMatMul(a, b, k, columns, rows));
+    };
+    // Chunk c·row_chunks + r of a run of several parts is the single
+    // iteration [c·row_chunks + r, +1); a run of one part has them all.
+    ExprPtr whole =
+        Binary(BinaryOp::kEqual, SplitEnd() + SplitBegin() * int64_t{-1},
+               IndexConstant(chunk_count));
+    std::vector<StmtPtr> chunks;
+    const int64_t count = static_cast<int64_t>(slots.size());
+    for (int c = kColumnChunks - 1; c >= 0; --c) {
+      const std::vector<Slot> part(
+          slots.begin() + (c * count + kColumnChunks - 1) / kColumnChunks,
+          slots.begin() +
+              ((c + 1) * count + kColumnChunks - 1) / kColumnChunks);
+      ExprPtr first_row =
+          (SplitBegin() + int64_t{-c} * row_chunks) * rows_per_chunk;
+      ExprPtr end_row = Binary(BinaryOp::kMin, first_row + rows_per_chunk,
+                               IndexConstant(m));
+      std::vector<StmtPtr> this_chunk = {
+          sparse(part, row_chunks > 1 ? RowRange{first_row, end_row, end_row}
+                                      : all_rows)};
+      if (c == kColumnChunks - 1) {
+        chunks = std::move(this_chunk);
+      } else {
+        chunks = {If(Binary(BinaryOp::kLess, SplitBegin(),
+                            IndexConstant((c + 1) * row_chunks)),
+                     std::move(this_chunk), std::move(chunks))};
+      }
+    }
+    std::vector<StmtPtr> sparse_chunks = {
+        If(std::move(whole), {sparse(slots, all_rows)}, std::move(chunks))};
+
+    // The plain product, which runs only when the inputs rule skipping
+    // out, is not split by columns, so that the kernel holds one copy of
+    // it: the chunks of the first column range compute all columns of
+    // their rows and the others nothing, and a run of one part all rows.
+    // Chunk i's rows are [i·rows_per_chunk, (i + 1)·rows_per_chunk), cut at
+    // m, which leaves nothing for i >= row_chunks.
+    ExprPtr first_row = SplitBegin() * rows_per_chunk;
+    ExprPtr end_row =
+        Binary(BinaryOp::kMin, SplitEnd() * rows_per_chunk, IndexConstant(m));
+    ExprPtr grain_end = Binary(
+        BinaryOp::kMax, first_row,
+        Binary(BinaryOp::kMin, end_row, IndexConstant(grains * grain)));
+    kernel_.body =
+        If(VarRef(skip, {ScalarKind::kBool, 1}), std::move(sparse_chunks),
+           DenseMatMul(a, b, k, n, widest, {first_row, grain_end, end_row}));
+    return absl::OkStatus();
+  }
+
   // The zero-skipping product: for each column block, register blocks of
   // plan.block_rows rows that visit only their rows' nonzero positions.
   std::vector<StmtPtr> SkippingMatMul(Node a, Node b, int64_t k,
@@ -1026,15 +1130,12 @@ class KernelLowering {
   std::vector<StmtPtr> GroupedSkippingMatMul(Node a, Node b, int64_t k,
                                              int64_t n,
                                              const ZeroSkipping& plan,
-                                             const RowRange& rows) {
+                                             const RowRange& rows,
+                                             int scratch = -1) {
     const int64_t m = a.shape()[0];
     const int group = plan.row_group;
-    // Rows of the scratch array start on cache lines, so that no vector
-    // of partial sums straddles two.
-    const int64_t line = 64 / DTypeSize(root_.dtype());
-    const int64_t stride = (n + line - 1) / line * line;
-    const int scratch = add_local_(root_.dtype(), group * stride);
-    kernel_.buffers_written.push_back(scratch);
+    const int64_t stride = GroupScratchStride(n);
+    if (scratch < 0) scratch = GroupScratch(n, plan);
     const std::vector<Slot>& slots = plan.column_blocks.front();
     std::vector<StmtPtr> body;
     // Whole groups to the end of the part's grains, then the last rows.
@@ -1047,25 +1148,39 @@ class KernelLowering {
     return body;
   }
 
+  // Rows of the grouped product's scratch array start on cache lines, so
+  // that no vector of partial sums straddles two.
+  int64_t GroupScratchStride(int64_t n) const {
+    const int64_t line = 64 / DTypeSize(root_.dtype());
+    return (n + line - 1) / line * line;
+  }
+
+  // A new scratch array for the grouped product's partial sums.
+  int GroupScratch(int64_t n, const ZeroSkipping& plan) {
+    const int scratch =
+        add_local_(root_.dtype(), plan.row_group * GroupScratchStride(n));
+    kernel_.buffers_written.push_back(scratch);
+    return scratch;
+  }
+
   // Groups of `rows_per_group` rows starting at multiples of it from
   // `from`, up to `to`; row r of a group's sums starts at r·stride of the
   // scratch array.
   StmtPtr RowGroups(Node a, Node b, int64_t k, int64_t stride, int scratch,
                     const std::vector<Slot>& slots, const ZeroSkipping& plan,
                     ExprPtr from, ExprPtr to, int rows_per_group) {
-    const int lanes = VectorLanes();
     Var first_row = NewVar(kernel_);
     std::vector<StmtPtr> group;
 
-    // Partial sums start at +0.
+    // Partial sums start at +0, in the slots' columns only. A slot that
+    // overhangs the row's end still fits the row's stride.
     Var z = NewVar(kernel_);
-    for (StmtPtr& zeroing :
-         VectorLoop(z, 0, rows_per_group * stride, lanes, [&](int step_lanes) {
-           return std::vector<StmtPtr>{
-               Store(scratch, Index(z), Constant(0, kind_, step_lanes))};
-         })) {
-      group.push_back(std::move(zeroing));
+    std::vector<StmtPtr> zero_row;
+    for (const Slot& slot : slots) {
+      zero_row.push_back(Store(scratch, Index(z) * stride + slot.column,
+                               Constant(0, kind_, slot.lanes)));
     }
+    group.push_back(For(z, 0, rows_per_group, 1, std::move(zero_row)));
 
     // For each p, the group's rows with a nonzero a[row, p] = X[p, row].
     Var p = NewVar(kernel_);
