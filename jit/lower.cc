@@ -1003,29 +1003,53 @@ class KernelLowering {
   absl::Status LowerColumnSplitMatMul(Node a, Node b, int64_t k, int64_t n,
                                       int widest, const ZeroSkipping& plan,
                                       const RowRange& all_rows) {
-    const int64_t m = a.shape()[0];
-    const int64_t grain = RowGrain(plan);
-    const int64_t grains = m / grain;
-    // Chunks of equal whole grains but the last, which may have fewer.
-    int64_t row_chunks = 1;
-    int64_t rows_per_chunk = m;
-    if (m % grain == 0) {
-      const int64_t grains_per_chunk = (grains + kMaxRowChunks - 1) /
-                                       kMaxRowChunks;
-      row_chunks = (grains + grains_per_chunk - 1) / grains_per_chunk;
-      rows_per_chunk = grains_per_chunk * grain;
-    }
-    const int64_t chunk_count = kColumnChunks * row_chunks;
+    const RowChunks row_chunks = RowChunksOf(a.shape()[0], RowGrain(plan));
+    const int64_t chunk_count = kColumnChunks * row_chunks.count;
     SplitKernel(kernel_, chunk_count, 1, chunk_count);
     std::vector<StmtPtr> decide;
     Var skip = NewVar(kernel_);
     ExprPtr pays = ZeroSkippingPays(plan, decide);
     decide.push_back(Assign(skip, std::move(pays)));
     kernel_.prologue = Block(std::move(decide));
-    const int scratch = plan.row_group > 0 ? GroupScratch(n, plan) : -1;
+    StmtPtr sparse =
+        SparseColumnChunks(a, b, k, n, widest, plan, all_rows, row_chunks);
+    std::vector<StmtPtr> plain = DenseMatMul(
+        a, b, k, n, widest, PlainRowsOfChunk(a.shape()[0], row_chunks));
+    kernel_.body =
+        If(VarRef(skip, {ScalarKind::kBool, 1}), {sparse}, std::move(plain));
+    return absl::OkStatus();
+  }
 
-    // The sparse product over the columns of `part` and `rows`; over all
-    // columns, it keeps the plan's column blocks.
+  // How LowerColumnSplitMatMul divides the m rows of a column range:
+  // `count` chunks of `rows` rows, whole grains, the last cut at m; a
+  // single chunk of all rows when the grains do not make up all of them.
+  struct RowChunks {
+    int64_t m = 0;
+    int64_t grain = 1;
+    int64_t count = 1;
+    int64_t rows = 0;
+  };
+
+  static RowChunks RowChunksOf(int64_t m, int64_t grain) {
+    RowChunks chunks{.m = m, .grain = grain, .count = 1, .rows = m};
+    if (m % grain != 0) return chunks;
+    const int64_t grains = m / grain;
+    const int64_t grains_per_chunk =
+        (grains + kMaxRowChunks - 1) / kMaxRowChunks;
+    chunks.count = (grains + grains_per_chunk - 1) / grains_per_chunk;
+    chunks.rows = grains_per_chunk * grain;
+    return chunks;
+  }
+
+  // The sparse side of a column-split product: in a run of several parts,
+  // chunk c·row_chunks.count + r, the single iteration [that, +1), is rows
+  // of chunk r of column range c; a run of one part has every iteration
+  // and computes all columns and rows at once, with the plan's column
+  // blocks.
+  StmtPtr SparseColumnChunks(Node a, Node b, int64_t k, int64_t n, int widest,
+                             const ZeroSkipping& plan, const RowRange& all_rows,
+                             const RowChunks& row_chunks) {
+    const int scratch = plan.row_group > 0 ? GroupScratch(n, plan) : -1;
     const std::vector<Slot> slots = RowSlots(n, widest);
     auto sparse = [&](const std::vector<Slot>& part, const RowRange& rows) {
       ZeroSkipping columns = plan;
@@ -1034,11 +1058,6 @@ class KernelLowering {
                                             a, b, k, n, columns, rows, scratch)
                                       : SkippingMatMul(a, b, k, columns, rows));
     };
-    // Chunk c·row_chunks + r of a run of several parts is the single
-    // iteration [c·row_chunks + r, +1); a run of one part has them all.
-    ExprPtr whole =
-        Binary(BinaryOp::kEqual, SplitEnd() + SplitBegin() * int64_t{-1},
-               IndexConstant(chunk_count));
     std::vector<StmtPtr> chunks;
     const int64_t count = static_cast<int64_t>(slots.size());
     for (int c = kColumnChunks - 1; c >= 0; --c) {
@@ -1047,39 +1066,40 @@ class KernelLowering {
           slots.begin() +
               ((c + 1) * count + kColumnChunks - 1) / kColumnChunks);
       ExprPtr first_row =
-          (SplitBegin() + int64_t{-c} * row_chunks) * rows_per_chunk;
-      ExprPtr end_row = Binary(BinaryOp::kMin, first_row + rows_per_chunk,
-                               IndexConstant(m));
-      std::vector<StmtPtr> this_chunk = {
-          sparse(part, row_chunks > 1 ? RowRange{first_row, end_row, end_row}
-                                      : all_rows)};
+          (SplitBegin() + int64_t{-c} * row_chunks.count) * row_chunks.rows;
+      ExprPtr end_row = Binary(BinaryOp::kMin, first_row + row_chunks.rows,
+                               IndexConstant(row_chunks.m));
+      std::vector<StmtPtr> this_chunk = {sparse(
+          part, row_chunks.count > 1 ? RowRange{first_row, end_row, end_row}
+                                     : all_rows)};
       if (c == kColumnChunks - 1) {
         chunks = std::move(this_chunk);
       } else {
         chunks = {If(Binary(BinaryOp::kLess, SplitBegin(),
-                            IndexConstant((c + 1) * row_chunks)),
+                            IndexConstant((c + 1) * row_chunks.count)),
                      std::move(this_chunk), std::move(chunks))};
       }
     }
-    std::vector<StmtPtr> sparse_chunks = {
-        If(std::move(whole), {sparse(slots, all_rows)}, std::move(chunks))};
+    ExprPtr whole =
+        Binary(BinaryOp::kEqual, SplitEnd() + SplitBegin() * int64_t{-1},
+               IndexConstant(kColumnChunks * row_chunks.count));
+    return If(std::move(whole), {sparse(slots, all_rows)}, std::move(chunks));
+  }
 
-    // The plain product, which runs only when the inputs rule skipping
-    // out, is not split by columns, so that the kernel holds one copy of
-    // it: the chunks of the first column range compute all columns of
-    // their rows and the others nothing, and a run of one part all rows.
-    // Chunk i's rows are [i·rows_per_chunk, (i + 1)·rows_per_chunk), cut at
-    // m, which leaves nothing for i >= row_chunks.
-    ExprPtr first_row = SplitBegin() * rows_per_chunk;
+  // The rows the plain side of a column-split product computes, all
+  // columns at once, so that the kernel holds one copy of it: iteration i
+  // has rows [i·rows, (i + 1)·rows) cut at m, which gives the chunks of
+  // the first column range their rows, the others nothing, and a run of
+  // one part all rows.
+  RowRange PlainRowsOfChunk(int64_t m, const RowChunks& row_chunks) const {
+    ExprPtr first_row = SplitBegin() * row_chunks.rows;
     ExprPtr end_row =
-        Binary(BinaryOp::kMin, SplitEnd() * rows_per_chunk, IndexConstant(m));
-    ExprPtr grain_end = Binary(
-        BinaryOp::kMax, first_row,
-        Binary(BinaryOp::kMin, end_row, IndexConstant(grains * grain)));
-    kernel_.body =
-        If(VarRef(skip, {ScalarKind::kBool, 1}), std::move(sparse_chunks),
-           DenseMatMul(a, b, k, n, widest, {first_row, grain_end, end_row}));
-    return absl::OkStatus();
+        Binary(BinaryOp::kMin, SplitEnd() * row_chunks.rows, IndexConstant(m));
+    ExprPtr grain_end =
+        Binary(BinaryOp::kMax, first_row,
+               Binary(BinaryOp::kMin, end_row,
+                      IndexConstant(m / row_chunks.grain * row_chunks.grain)));
+    return {first_row, grain_end, end_row};
   }
 
   // The zero-skipping product: for each column block, register blocks of
