@@ -1115,7 +1115,8 @@ class KernelLowering {
       const ExprPtr column = IndexConstant(slots.front().column);
       std::vector<Slot> relative;
       for (const Slot& slot : slots) {
-        relative.push_back({slot.column - slots.front().column, slot.lanes});
+        relative.push_back(
+            {slot.column - slots.front().column, slot.lanes, slot.active});
       }
       // Blocks to the end of the part's whole grains, then single rows,
       // unless the blocks are single rows already.

@@ -295,6 +295,24 @@ TEST(MnistStepTest, AnyThreadCountGivesTheSameBits) {
   }
 }
 
+// Without a hidden layer the sparse product has 10 columns, less than a
+// vector, so every row ends in a masked vector: a wider store would spill
+// into the next row, which a chunk of another thread, or one computed
+// before, may already hold.
+TEST(MnistStepTest, NarrowSparseProductsGiveTheSameBitsOnAnyThreadCount) {
+  const MlpSpec no_hidden;
+  for (DType dtype : {DType::kF32, DType::kF64}) {
+    const Trained one =
+        TrainWithJit(no_hidden, dtype, WithThreads(1), 20, /*zeros=*/0.8);
+    for (int threads : {2, 3}) {
+      SCOPED_TRACE(::testing::Message()
+                   << DTypeName(dtype) << ", " << threads << " threads");
+      ExpectSameBits(one, TrainWithJit(no_hidden, dtype, WithThreads(threads),
+                                       20, /*zeros=*/0.8));
+    }
+  }
+}
+
 TEST(MnistStepTest, SkippingInputZerosGivesThePlainProductsBits) {
   for (DType dtype : {DType::kF32, DType::kF64}) {
     SCOPED_TRACE(DTypeName(dtype));
