@@ -105,7 +105,8 @@ class CodeCache {
     return found->second.lock();
   }
 
-  void Insert(const std::string& key, const std::shared_ptr<CompiledCode>& code) {
+  void Insert(const std::string& key,
+              const std::shared_ptr<CompiledCode>& code) {
     std::lock_guard<std::mutex> lock(mutex_);
     code_[key] = code;
   }
@@ -505,8 +506,8 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   }
   RunPasses(copy, [&](absl::string_view pass, int round, Graph& changed) {
     if (options_.dump.graph) {
-      absl::StrAppend(&graph_dump, "\n# after ", pass, " (round ", round,
-                      ")\n", GraphToText(changed));
+      absl::StrAppend(&graph_dump, "\n# after ", pass, " (round ", round, ")\n",
+                      GraphToText(changed));
     }
   });
   KILN_RETURN_IF_ERROR(copy.status());
@@ -605,9 +606,9 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
     std::error_code error;
     std::filesystem::create_directories(dir, error);
     if (error) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot create dump directory ", dir.string(), ": ",
-          error.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot create dump directory ", dir.string(), ": ",
+                       error.message()));
     }
     if (options_.dump.graph) {
       absl::StrAppend(&graph_dump, "\n# fusion plan\n",

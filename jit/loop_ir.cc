@@ -9,8 +9,12 @@
 namespace kiln::jit {
 namespace {
 
-ExprPtr Make(Expr expr) { return std::make_shared<const Expr>(std::move(expr)); }
-StmtPtr Make(Stmt stmt) { return std::make_shared<const Stmt>(std::move(stmt)); }
+ExprPtr Make(Expr expr) {
+  return std::make_shared<const Expr>(std::move(expr));
+}
+StmtPtr Make(Stmt stmt) {
+  return std::make_shared<const Stmt>(std::move(stmt));
+}
 
 bool IsFloat(ScalarKind kind) {
   return kind == ScalarKind::kF32 || kind == ScalarKind::kF64;
@@ -34,14 +38,15 @@ const char* KindName(ScalarKind kind) {
   KILN_UNREACHABLE("invalid scalar kind");
 }
 
-constexpr const char* kUnaryNames[] = {"neg", "exp", "log", "log1p", "tanh",
-                                       "abs"};
-constexpr const char* kBinaryNames[] = {
-    "+", "-", "*", "/", "max", "min", "<", "<=", ">", ">=", "==", "!="};
+constexpr const char* kUnaryNames[] = {"neg",   "exp",  "log",
+                                       "log1p", "tanh", "abs"};
+constexpr const char* kBinaryNames[] = {"+", "-",  "*", "/",  "max", "min",
+                                        "<", "<=", ">", ">=", "==",  "!="};
 
 std::string Operands(const Expr& e) {
   std::vector<std::string> parts;
-  for (const ExprPtr& operand : e.operands) parts.push_back(ExprToString(operand));
+  for (const ExprPtr& operand : e.operands)
+    parts.push_back(ExprToString(operand));
   return absl::StrJoin(parts, ", ");
 }
 
@@ -156,7 +161,8 @@ void SplitKernel(Kernel& kernel, int64_t extent, int64_t grain,
 }
 
 ExprPtr Constant(double value, ScalarKind kind, int lanes) {
-  return Make({.kind = Expr::Kind::kConstant, .type = {kind, lanes},
+  return Make({.kind = Expr::Kind::kConstant,
+               .type = {kind, lanes},
                .constant = value});
 }
 
@@ -188,7 +194,9 @@ ExprPtr Unary(UnaryOp op, ExprPtr x) {
   KILN_CHECK(IsFloat(x->type.kind))
       << "unary op on " << ValueTypeToString(x->type);
   const ValueType type = x->type;
-  return Make({.kind = Expr::Kind::kUnary, .type = type, .unary_op = op,
+  return Make({.kind = Expr::Kind::kUnary,
+               .type = type,
+               .unary_op = op,
                .operands = {std::move(x)}});
 }
 
@@ -197,52 +205,61 @@ ExprPtr Binary(BinaryOp op, ExprPtr a, ExprPtr b) {
                                  << " and " << ValueTypeToString(b->type);
   ValueType type = a->type;
   if (IsComparison(op)) type.kind = ScalarKind::kBool;
-  return Make({.kind = Expr::Kind::kBinary, .type = type, .binary_op = op,
+  return Make({.kind = Expr::Kind::kBinary,
+               .type = type,
+               .binary_op = op,
                .operands = {std::move(a), std::move(b)}});
 }
 
 ExprPtr Select(ExprPtr condition, ExprPtr a, ExprPtr b) {
   // A scalar condition chooses between whole vectors.
-  KILN_CHECK(condition->type.kind == ScalarKind::kBool &&
-             (condition->type.lanes == 1 ||
-              condition->type.lanes == a->type.lanes) &&
-             a->type == b->type);
+  KILN_CHECK(
+      condition->type.kind == ScalarKind::kBool &&
+      (condition->type.lanes == 1 || condition->type.lanes == a->type.lanes) &&
+      a->type == b->type);
   const ValueType type = a->type;
-  return Make({.kind = Expr::Kind::kSelect, .type = type,
+  return Make({.kind = Expr::Kind::kSelect,
+               .type = type,
                .operands = {std::move(condition), std::move(a), std::move(b)}});
 }
 
 ExprPtr Fma(ExprPtr a, ExprPtr b, ExprPtr c) {
   KILN_CHECK(a->type == b->type && b->type == c->type);
   const ValueType type = a->type;
-  return Make({.kind = Expr::Kind::kFma, .type = type,
+  return Make({.kind = Expr::Kind::kFma,
+               .type = type,
                .operands = {std::move(a), std::move(b), std::move(c)}});
 }
 
 ExprPtr Broadcast(ExprPtr scalar, int lanes) {
   KILN_CHECK(scalar->type.lanes == 1);
   const ValueType type{scalar->type.kind, lanes};
-  return Make({.kind = Expr::Kind::kBroadcast, .type = type,
+  return Make({.kind = Expr::Kind::kBroadcast,
+               .type = type,
                .operands = {std::move(scalar)}});
 }
 
 ExprPtr ReduceLanes(BinaryOp op, ExprPtr vector) {
   KILN_CHECK(op == BinaryOp::kAdd || op == BinaryOp::kMax);
   const ValueType type{vector->type.kind, 1};
-  return Make({.kind = Expr::Kind::kReduceLanes, .type = type,
-               .binary_op = op, .operands = {std::move(vector)}});
+  return Make({.kind = Expr::Kind::kReduceLanes,
+               .type = type,
+               .binary_op = op,
+               .operands = {std::move(vector)}});
 }
 
 ExprPtr ToFloat(ExprPtr predicate, ScalarKind kind) {
   KILN_CHECK(predicate->type.kind == ScalarKind::kBool);
   const ValueType type{kind, predicate->type.lanes};
-  return Make({.kind = Expr::Kind::kToFloat, .type = type,
+  return Make({.kind = Expr::Kind::kToFloat,
+               .type = type,
                .operands = {std::move(predicate)}});
 }
 
 ExprPtr IndexToFloat(ExprPtr index, ScalarKind kind) {
   KILN_CHECK(index->type.kind == ScalarKind::kIndex);
-  return Make({.kind = Expr::Kind::kIndexToFloat, .type = {kind, 1},
+  return Make({.kind = Expr::Kind::kIndexToFloat,
+               .type = {kind, 1},
                .operands = {std::move(index)}});
 }
 
@@ -262,8 +279,12 @@ ExprPtr operator*(ExprPtr a, int64_t b) {
 StmtPtr For(Var var, ExprPtr begin, ExprPtr end, int64_t step,
             std::vector<StmtPtr> body) {
   KILN_CHECK(step > 0) << "loop step " << step;
-  return Make({.kind = Stmt::Kind::kFor, .var = var, .begin = std::move(begin),
-               .end = std::move(end), .step = step, .body = std::move(body)});
+  return Make({.kind = Stmt::Kind::kFor,
+               .var = var,
+               .begin = std::move(begin),
+               .end = std::move(end),
+               .step = step,
+               .body = std::move(body)});
 }
 
 StmtPtr For(Var var, int64_t begin, int64_t end, int64_t step,

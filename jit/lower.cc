@@ -153,8 +153,8 @@ class KernelLowering {
       case OpClass::kLoss:
         return LowerLoss();
       default:
-        return absl::UnimplementedError(absl::StrCat(
-            "the JIT has no loop for ", OpName(producer_.op())));
+        return absl::UnimplementedError(
+            absl::StrCat("the JIT has no loop for ", OpName(producer_.op())));
     }
   }
 
@@ -304,8 +304,8 @@ class KernelLowering {
         // The reference's two branches, 1/(1 + e^−x) for x ≥ 0 and
         // e^x/(1 + e^x) below, share e^−|x|: one exponential per element.
         ExprPtr x = operand(0);
-        ExprPtr e = Unary(UnaryOp::kExp,
-                          Unary(UnaryOp::kNeg, Unary(UnaryOp::kAbs, x)));
+        ExprPtr e =
+            Unary(UnaryOp::kExp, Unary(UnaryOp::kNeg, Unary(UnaryOp::kAbs, x)));
         ExprPtr one = constant(1);
         ExprPtr denominator = Binary(BinaryOp::kAdd, one, e);
         return Select(Binary(BinaryOp::kGreaterEqual, x, constant(0)),
@@ -367,8 +367,7 @@ class KernelLowering {
         row.pop_back();
         ExprPtr label = Value(node.input(0), Coordinates(std::move(row)), 1);
         return ToFloat(
-            Binary(BinaryOp::kEqual, label, IndexToFloat(column, kind)),
-            kind);
+            Binary(BinaryOp::kEqual, label, IndexToFloat(column, kind)), kind);
       }
       default:
         KILN_CHECK(false) << "no inline form for " << OpName(node.op());
@@ -397,8 +396,7 @@ class KernelLowering {
     const bool last_repeats =
         from.empty() || (from.back() == 1 && to.back() != 1);
     if (last_repeats) {
-      return Splat(Value(input, Coordinates(std::move(coordinates)), 1),
-                   lanes);
+      return Splat(Value(input, Coordinates(std::move(coordinates)), 1), lanes);
     }
     return Value(input, Coordinates(std::move(coordinates)), lanes);
   }
@@ -440,7 +438,8 @@ class KernelLowering {
       loops.push_back(For(var, begin, vector_end, lanes, body(lanes)));
     }
     const int64_t tail_begin = lanes > 1 ? vector_end : begin;
-    if (tail_begin < end) loops.push_back(For(var, tail_begin, end, 1, body(1)));
+    if (tail_begin < end)
+      loops.push_back(For(var, tail_begin, end, 1, body(1)));
     return loops;
   }
 
@@ -1262,10 +1261,10 @@ class KernelLowering {
     const int axis = producer_.attributes().axis;
     const int64_t length = shape[axis];
     const bool axis_is_last = axis == static_cast<int>(shape.size()) - 1;
-    const int lanes = !axis_is_last && VectorReadable(input) &&
-                              VectorReadable(root_)
-                          ? VectorLanes()
-                          : 1;
+    const int lanes =
+        !axis_is_last && VectorReadable(input) && VectorReadable(root_)
+            ? VectorLanes()
+            : 1;
     // Loops over every kept dimension; the reduced axis runs innermost,
     // inside the vector loop.
     std::vector<int64_t> kept;
@@ -1360,10 +1359,9 @@ class KernelLowering {
       Var j = NewVar(kernel_);
       ExprPtr x = Element(input, row, Index(j));
       ExprPtr best = VarRef(max, scalar);
-      statements.push_back(
-          For(j, 1, length, 1,
-              {Assign(max, Select(Binary(BinaryOp::kGreater, x, best), x,
-                                  best))}));
+      statements.push_back(For(
+          j, 1, length, 1,
+          {Assign(max, Select(Binary(BinaryOp::kGreater, x, best), x, best))}));
     }
     return statements;
   }
@@ -1418,9 +1416,9 @@ class KernelLowering {
             statements.push_back(std::move(s));
           }
           Var j = NewVar(kernel_);
-          ExprPtr shifted = Binary(BinaryOp::kSub,
-                                   Element(input, row, Index(j)),
-                                   VarRef(max, scalar));
+          ExprPtr shifted =
+              Binary(BinaryOp::kSub, Element(input, row, Index(j)),
+                     VarRef(max, scalar));
           ExprPtr value;
           if (softmax) {
             value =
@@ -1451,8 +1449,7 @@ class KernelLowering {
     Var total = NewVar(kernel_);
     std::vector<StmtPtr> statements = {Assign(total, Constant(0, kind_))};
     auto add_to_total = [&](ExprPtr term) {
-      return Assign(total,
-                    Binary(BinaryOp::kAdd, VarRef(total, scalar), term));
+      return Assign(total, Binary(BinaryOp::kAdd, VarRef(total, scalar), term));
     };
     const OpKind op = producer_.op();
     int64_t divisor = rows;
@@ -1478,15 +1475,14 @@ class KernelLowering {
                          Binary(BinaryOp::kMul, x, y)),
                   Unary(UnaryOp::kLog1p,
                         Unary(UnaryOp::kExp,
-                              Unary(UnaryOp::kNeg,
-                                    Unary(UnaryOp::kAbs, x)))));
+                              Unary(UnaryOp::kNeg, Unary(UnaryOp::kAbs, x)))));
             }
             return std::vector<StmtPtr>{add_to_total(term)};
           }));
       if (op == OpKind::kHalfMse) divisor = 2 * rows;
     } else if (op == OpKind::kSoftmaxCrossEntropy) {
-      statements.push_back(Nest(
-          RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
+      statements.push_back(
+          Nest(RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
             const std::vector<ExprPtr> row = Indices(vars);
             Var max = NewVar(kernel_);
             Var sum = NewVar(kernel_);
@@ -1495,24 +1491,24 @@ class KernelLowering {
             for (StmtPtr& s : RowExpSum(a, row, max, sum)) {
               row_statements.push_back(std::move(s));
             }
-            row_statements.push_back(Assign(
-                log_sum, Unary(UnaryOp::kLog, VarRef(sum, scalar))));
+            row_statements.push_back(
+                Assign(log_sum, Unary(UnaryOp::kLog, VarRef(sum, scalar))));
             Var j = NewVar(kernel_);
-            ExprPtr log_p = Binary(
-                BinaryOp::kSub,
-                Binary(BinaryOp::kSub, Element(a, row, Index(j)),
-                       VarRef(max, scalar)),
-                VarRef(log_sum, scalar));
-            ExprPtr term = Unary(
-                UnaryOp::kNeg,
-                Binary(BinaryOp::kMul, Element(b, row, Index(j)), log_p));
+            ExprPtr log_p =
+                Binary(BinaryOp::kSub,
+                       Binary(BinaryOp::kSub, Element(a, row, Index(j)),
+                              VarRef(max, scalar)),
+                       VarRef(log_sum, scalar));
+            ExprPtr term =
+                Unary(UnaryOp::kNeg,
+                      Binary(BinaryOp::kMul, Element(b, row, Index(j)), log_p));
             row_statements.push_back(
                 For(j, 0, shape.back(), 1, {add_to_total(term)}));
             return row_statements;
           }));
     } else if (op == OpKind::kAccuracy) {
-      statements.push_back(Nest(
-          RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
+      statements.push_back(
+          Nest(RowExtents(shape), 1, [&](const std::vector<Var>& vars, int) {
             const std::vector<ExprPtr> row = Indices(vars);
             Var predicted = NewVar(kernel_);
             Var expected = NewVar(kernel_);
@@ -1530,9 +1526,8 @@ class KernelLowering {
       return absl::UnimplementedError(
           absl::StrCat("the JIT has no loop for ", OpName(op)));
     }
-    ExprPtr mean =
-        Binary(BinaryOp::kDiv, VarRef(total, scalar),
-               Constant(static_cast<double>(divisor), kind_));
+    ExprPtr mean = Binary(BinaryOp::kDiv, VarRef(total, scalar),
+                          Constant(static_cast<double>(divisor), kind_));
     const Position index = Coordinates({});
     statements.push_back(StoreRoot(index, RootValue(index, 1, mean)));
     kernel_.body = Block(std::move(statements));
@@ -1556,12 +1551,10 @@ class KernelLowering {
       ExprPtr is_greater = VarRef(greater, {ScalarKind::kBool, 1});
       statements.push_back(For(
           j, 1, length, 1,
-          {Assign(greater,
-                  Binary(BinaryOp::kGreater, x, VarRef(best, scalar))),
+          {Assign(greater, Binary(BinaryOp::kGreater, x, VarRef(best, scalar))),
            Assign(best, Select(is_greater, x, VarRef(best, scalar))),
-           Assign(position,
-                  Select(is_greater, IndexToFloat(Index(j), kind_),
-                         VarRef(position, scalar)))}));
+           Assign(position, Select(is_greater, IndexToFloat(Index(j), kind_),
+                                   VarRef(position, scalar)))}));
     }
     return statements;
   }
@@ -1634,8 +1627,7 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
       binding.constant = node.attributes().value;
       name = absl::StrCat("constant %", node.id());
     } else {
-      KILN_CHECK(node.op() == OpKind::kInput ||
-                 node.op() == OpKind::kParameter)
+      KILN_CHECK(node.op() == OpKind::kInput || node.op() == OpKind::kParameter)
           << "no buffer for %" << node.id() << " " << OpName(node.op());
       binding.source = BufferBinding::Source::kFeed;
       binding.feed_name = node.name();
@@ -1663,8 +1655,7 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
       BufferBinding binding;
       binding.first_kernel = k;
       target = add_buffer(root, std::move(binding),
-                          absl::StrCat("%", root.id(), " ",
-                                       OpName(root.op())));
+                          absl::StrCat("%", root.id(), " ", OpName(root.op())));
       buffer_of_node[root.id()] = target;
     }
 
