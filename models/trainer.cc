@@ -24,8 +24,9 @@ absl::Status ValidateConfig(const TrainerConfig& config,
                    samples, " training samples");
   }
   if (samples % config.batch != 0) {
-    return Invalid("the ", samples, " training samples do not split into "
-                   "whole batches of ", config.batch);
+    return Invalid("the ", samples,
+                   " training samples do not split into whole batches of ",
+                   config.batch);
   }
   if (!(config.learning_rate > 0)) {
     return Invalid("learning rate must be positive, got ",
@@ -71,8 +72,7 @@ Tensor SliceRows(const Tensor& tensor, int64_t begin, int64_t count) {
 }
 
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
-    const TrainerConfig& config, const TrainingData& data,
-    Executor& executor) {
+    const TrainerConfig& config, const TrainingData& data, Executor& executor) {
   KILN_RETURN_IF_ERROR(ValidateConfig(config, data));
   std::unique_ptr<Trainer> trainer(new Trainer(config, data, executor));
   KILN_RETURN_IF_ERROR(trainer->Compile(executor));
@@ -85,8 +85,8 @@ absl::Status Trainer::Compile(Executor& executor) {
   // The step graph outputs the batch's loss and accuracy and updates every
   // parameter in place; the evaluation graph outputs the accuracy over the
   // test set.
-  KILN_ASSIGN_OR_RETURN(step_model_, Mlp::Build(config_.spec, config_.batch,
-                                                config_.dtype));
+  KILN_ASSIGN_OR_RETURN(step_model_,
+                        Mlp::Build(config_.spec, config_.batch, config_.dtype));
   const std::vector<Node> updated =
       step_model_->AddSgdStep({config_.learning_rate, config_.clip_min});
   std::vector<ParameterUpdate> updates;
@@ -99,8 +99,8 @@ absl::Status Trainer::Compile(Executor& executor) {
                               updates));
 
   KILN_ASSIGN_OR_RETURN(
-      eval_model_, Mlp::Build(config_.spec, data_.test_inputs.shape()[0],
-                              config_.dtype));
+      eval_model_,
+      Mlp::Build(config_.spec, data_.test_inputs.shape()[0], config_.dtype));
   KILN_ASSIGN_OR_RETURN(evaluate_, executor.Compile(eval_model_->graph(),
                                                     {eval_model_->accuracy()}));
   return absl::OkStatus();
@@ -122,7 +122,8 @@ absl::Status Trainer::InitializeParameters() {
 void Trainer::SliceBatches() {
   const int64_t samples = data_.train_inputs.shape()[0];
   for (int64_t begin = 0; begin < samples; begin += config_.batch) {
-    batch_inputs_.push_back(SliceRows(data_.train_inputs, begin, config_.batch));
+    batch_inputs_.push_back(
+        SliceRows(data_.train_inputs, begin, config_.batch));
     batch_targets_.push_back(
         SliceRows(data_.train_targets, begin, config_.batch));
   }
@@ -284,13 +285,15 @@ absl::Status Trainer::SaveCheckpoint(const std::string& path) const {
   for (const InitScheme& scheme : config_.init) {
     init.push_back(scheme.ToString());
   }
-  checkpoint.notes = {
-      {"learning_rate", absl::StrCat(config_.learning_rate)},
-      {"batch", absl::StrCat(config_.batch)},
-      {"seed", absl::StrCat(config_.seed)},
-      {"init", absl::StrJoin(init, ",")},
-      {"train_samples", absl::StrCat(data_.train_inputs.shape()[0])},
-  };
+  checkpoint.notes = loaded_notes_;
+  checkpoint.notes["learning_rate"] = absl::StrCat(config_.learning_rate);
+  checkpoint.notes["batch"] = absl::StrCat(config_.batch);
+  checkpoint.notes["seed"] = absl::StrCat(config_.seed);
+  checkpoint.notes["init"] = absl::StrJoin(init, ",");
+  checkpoint.notes["train_samples"] =
+      absl::StrCat(data_.train_inputs.shape()[0]);
+  // A clip bound of the loaded run does not describe this one.
+  checkpoint.notes.erase("clip_min");
   if (config_.clip_min.has_value()) {
     checkpoint.notes["clip_min"] = absl::StrCat(*config_.clip_min);
   }
@@ -308,6 +311,7 @@ absl::Status Trainer::LoadCheckpoint(const std::string& path) {
     feeds_[name] = std::move(tensor);
   }
   epochs_completed_ = checkpoint.epochs_completed;
+  loaded_notes_ = std::move(checkpoint.notes);
   return absl::OkStatus();
 }
 

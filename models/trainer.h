@@ -19,7 +19,10 @@
 // since the loop has no other state (no shuffling, no momentum), N epochs,
 // a save, a load and M more epochs give bit for bit the metrics of N + M
 // epochs straight. Epoch numbers count from the first epoch of the saved
-// run, and Train always runs `config.epochs` more.
+// run, and Train always runs `config.epochs` more. Notes that another
+// program put in a loaded checkpoint's metadata (its origin, a licence) are
+// written back by the next save; the trainer's own settings replace those
+// of the run that saved it.
 //
 //   KILN_RETURN_IF_ERROR(trainer->LoadCheckpoint("model.safetensors"));
 //   KILN_RETURN_IF_ERROR(trainer->Train(print_row));
@@ -38,6 +41,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,8 +109,9 @@ class Trainer {
   absl::StatusOr<EpochMetrics> Evaluate();
 
   // Writes the parameters, the architecture, the dtype, the epochs
-  // completed and the training settings to `path`, atomically: a file
-  // already there is replaced whole or, on error, left as it was.
+  // completed, the training settings and the notes of the checkpoint last
+  // loaded to `path`, atomically: a file already there is replaced whole
+  // or, on error, left as it was.
   absl::Status SaveCheckpoint(const std::string& path) const;
 
   // Replaces the parameters with the checkpoint's and continues the epoch
@@ -153,6 +158,9 @@ class Trainer {
   // Compiled on the first Evaluate: loss and accuracy over the training set.
   std::unique_ptr<Program> evaluate_train_;
   int64_t epochs_completed_ = 0;
+  // The metadata notes of the checkpoint last loaded, kept for the next
+  // save.
+  std::map<std::string, std::string, std::less<>> loaded_notes_;
   // The parameters, and during a step also the batch as "x" and "y".
   FeedMap feeds_;
   // The test set and a copy of the parameters, for evaluations.

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "jit/jit_executor.h"
 #include "models/checkpoint/atomic_file.h"
+#include "models/checkpoint/mlp_checkpoint.h"
 
 namespace kiln {
 namespace {
@@ -42,8 +43,7 @@ TrainingData Blobs(DType dtype) {
 
 TrainerConfig SmallConfig() {
   TrainerConfig config;
-  config.spec = {.inputs = 6, .hidden = {{5, Activation::kTanh}},
-                 .outputs = 2};
+  config.spec = {.inputs = 6, .hidden = {{5, Activation::kTanh}}, .outputs = 2};
   config.init = {{InitScheme::Kind::kUniform, -0.5, 0.5},
                  {InitScheme::Kind::kXavier}};
   config.batch = 10;
@@ -322,6 +322,35 @@ TEST_P(TrainerCheckpointTest, SaveReplacesAnExistingCheckpointWhole) {
   EXPECT_LT(std::filesystem::file_size(path), 100000u);
 }
 
+// Notes another program wrote into a checkpoint survive a load and a save
+// by the trainer, while the settings the trainer records are its own.
+TEST_P(TrainerCheckpointTest, SaveKeepsTheLoadedCheckpointsForeignNotes) {
+  TrainingData data = Blobs(kF64);
+  TrainerConfig config = SmallConfig();
+  config.epochs = 1;
+  std::unique_ptr<Executor> executor = MakeExecutor();
+  std::unique_ptr<Trainer> trainer = *Trainer::Create(config, data, *executor);
+  const std::string path = TempPath("foreign_notes.safetensors");
+  MlpCheckpoint foreign{.parameters = trainer->parameters(),
+                        .epochs_completed = 3,
+                        .notes = {{"origin", "exported from PyTorch"},
+                                  {"learning_rate", "9"},
+                                  {"clip_min", "0"}}};
+  ASSERT_TRUE(SaveMlpCheckpoint(path, config.spec, config.dtype, foreign).ok());
+
+  ASSERT_TRUE(trainer->LoadCheckpoint(path).ok());
+  ASSERT_TRUE(trainer->Train([](const EpochMetrics&) {}).ok());
+  ASSERT_TRUE(trainer->SaveCheckpoint(path).ok());
+  absl::StatusOr<MlpCheckpoint> saved =
+      LoadMlpCheckpoint(path, config.spec, config.dtype);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->epochs_completed, 4);
+  EXPECT_EQ(saved->notes["origin"], "exported from PyTorch");
+  EXPECT_EQ(saved->notes["learning_rate"], "0.5");
+  EXPECT_FALSE(saved->notes.contains("clip_min"))
+      << "a setting of the loaded run was written as this run's";
+}
+
 // A fault injected into a parameter mid-training, after the epoch-2
 // checkpoint was written: the guard stops at the next step, naming it, and
 // the checkpoint on disk stays the good one, byte for byte, even when the
@@ -377,17 +406,16 @@ TEST(TrainerTest, SetParameterRefusesUnknownNamesAndOtherShapes) {
   absl::StatusOr<std::unique_ptr<Trainer>> trainer =
       Trainer::Create(SmallConfig(), data, interpreter);
   ASSERT_TRUE(trainer.ok()) << trainer.status();
-  absl::Status unknown =
-      (*trainer)->SetParameter("x", Tensor(kF64, {10, 6}));
+  absl::Status unknown = (*trainer)->SetParameter("x", Tensor(kF64, {10, 6}));
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unknown.message(), HasSubstr("no parameter 'x'"));
   absl::Status shape =
       (*trainer)->SetParameter("output.bias", Tensor(kF64, {3}));
   EXPECT_THAT(shape.message(),
               HasSubstr("parameter 'output.bias' is f64[2], not f64[3]"));
-  ASSERT_TRUE(
-      (*trainer)->SetParameter("output.bias", Tensor::Full(kF64, {2}, 0.5))
-          .ok());
+  ASSERT_TRUE((*trainer)
+                  ->SetParameter("output.bias", Tensor::Full(kF64, {2}, 0.5))
+                  .ok());
   EXPECT_EQ((*trainer)->parameters().at("output.bias").ToDoubles(),
             (std::vector<double>{0.5, 0.5}));
 }
