@@ -239,7 +239,8 @@ std::vector<Node> LogSoftmaxVjp(const VjpArgs& args) {
 
 // ---- Losses, for N rows ----
 
-// L = 1/(2N) Σ (p − y)²:  ∂L/∂p = (p − y)/N,  ∂L/∂y = −(p − y)/N
+// L = 1/(2N) Σ (p − y)²:
+//   ∂L/∂p = (p − y)/N,  ∂L/∂y = −(p − y)/N
 std::vector<Node> HalfMseVjp(const VjpArgs& args) {
   Node delta = (args.input(0) - args.input(1)) * PerElementLossScale(args);
   return Wanted(args, {delta, -delta});

@@ -174,10 +174,10 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path,
   return absl::OkStatus();
 }
 
-// Where ORC's session error reporter puts what it reports on this thread,
-// while a ReportedErrorCapture is alive; null otherwise. ORC reports the
-// cause of a failed link (such as "Symbols not found") there rather than in
-// the error the lookup returns, which only says that materialisation
+// Where the error reporter of ORC's ExecutionSession puts what it reports on
+// this thread, while a ReportedErrorCapture is alive; null otherwise. ORC
+// reports the cause of a failed link (such as "Symbols not found") there rather
+// than in the error the lookup returns, which only says that materialisation
 // failed. Linking runs on the thread that looks the symbol up, so a
 // thread-local collects exactly the reports of that lookup.
 thread_local std::string* reported_errors = nullptr;
@@ -400,7 +400,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::CreateFor(
       absl::StrAppend(reported_errors, reported_errors->empty() ? "" : "; ",
                       message);
     } else if (VerbosityAtLeast(1)) {
-      LogLine(absl::StrCat("JIT session: ", message));
+      LogLine(absl::StrCat("ORC: ", message));
     }
   });
   return std::unique_ptr<Engine>(

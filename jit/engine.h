@@ -191,7 +191,8 @@ class Engine {
     std::string entry;
     // Kernel functions to export and look up; empty unless export_kernels.
     std::vector<std::string> kernels;
-    // Unique in the session, so that programs of one key can coexist.
+    // Unique in ORC's ExecutionSession, so that programs of one key can
+    // coexist.
     std::string dylib;
   };
   // The text kept for CompiledCode when CompileOptions asks for it.
@@ -236,7 +237,7 @@ class Engine {
   // thread-safe.
   std::unique_ptr<const llvm::orc::JITTargetMachineBuilder> machine_builder_;
   std::string target_description_;
-  // Numbers JITDylibs, whose names must be unique in the session.
+  // Numbers JITDylibs, whose names must be unique in the ExecutionSession.
   std::atomic<uint64_t> next_dylib_number_{0};
 };
 

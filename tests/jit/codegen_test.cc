@@ -4,12 +4,10 @@
 
 #include "jit/codegen.h"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,10 +32,12 @@
 #include "jit/loop_ir.h"
 #include "llvm/IR/LLVMContext.h"
 #include "ops/dtype.h"
+#include "tests/fresh_directory.h"
 
 namespace kiln::jit {
 namespace {
 
+using ::kiln::testing::FreshDirectory;
 using ::testing::HasSubstr;
 
 // ---- Running programs ----
@@ -1143,16 +1143,6 @@ std::vector<float> ExpectedScaledExp(const std::vector<float>& x) {
   return out;
 }
 
-// A fresh directory under the test's temporary directory.
-std::string FreshDirectory(absl::string_view name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  std::filesystem::path path =
-      std::filesystem::path(root != nullptr ? root : "/tmp") /
-      absl::StrCat(name, "_", getpid());
-  std::filesystem::remove_all(path);
-  return path.string();
-}
-
 TEST(EngineTest, DescribesTheTarget) {
   absl::StatusOr<Engine*> engine = Engine::Get();
   ASSERT_TRUE(engine.ok()) << engine.status();
@@ -1164,7 +1154,7 @@ TEST(EngineTest, DescribesTheTarget) {
 }
 
 TEST(EngineTest, SecondCompilationLoadsTheDiskCache) {
-  const std::string cache_dir = FreshDirectory("cache");
+  const std::string cache_dir = FreshDirectory("cache").string();
   const std::string key = "0123abcd";
   const std::vector<float> x = RandomValues<float>(1000, -10, 10, 31);
   const CompileOptions options{.cache_dir = cache_dir, .keep_ir_before = true};
@@ -1191,7 +1181,7 @@ TEST(EngineTest, SecondCompilationLoadsTheDiskCache) {
 // Garbage, and a valid object cut in half, are both regenerated and
 // replaced by a good file.
 TEST(EngineTest, DamagedCacheFilesAreRegenerated) {
-  const std::string cache_dir = FreshDirectory("damaged_cache");
+  const std::string cache_dir = FreshDirectory("damaged_cache").string();
   const std::string key = "feedbeef";
   const std::string path = cache_dir + "/" + key + ".kjit";
   const std::vector<float> x = RandomValues<float>(1000, -10, 10, 32);
@@ -1229,7 +1219,8 @@ TEST(EngineTest, DamagedCacheFilesAreRegenerated) {
 
 TEST(EngineTest, CacheNeedsAKey) {
   absl::StatusOr<std::unique_ptr<CompiledCode>> code =
-      Compile(ScaledExp(8), "", {.cache_dir = FreshDirectory("keyless_cache")});
+      Compile(ScaledExp(8), "",
+              {.cache_dir = FreshDirectory("keyless_cache").string()});
   ASSERT_FALSE(code.ok());
   EXPECT_EQ(code.status().code(), absl::StatusCode::kInvalidArgument);
 }

@@ -6,7 +6,6 @@
 // threads at the same time. Run under --config=tsan, this is the check that
 // the JIT has no data races.
 
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -21,9 +20,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jit/jit_executor.h"
+#include "tests/fresh_directory.h"
 
 namespace kiln::jit {
 namespace {
+
+using ::kiln::testing::FreshDirectory;
 
 constexpr int kThreads = 4;
 constexpr int kRunsPerProgram = 100;
@@ -106,15 +108,6 @@ TestProgram Elementwise() {
   return p;
 }
 
-std::string CacheDirectory() {
-  const char* root = std::getenv("TEST_TMPDIR");
-  const std::filesystem::path dir =
-      std::filesystem::path(root != nullptr ? root : "/tmp") /
-      "concurrency_cache";
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
 // Compiles and runs `program` once with `options`: the outputs, then the
 // updated parameters. An error becomes a message in `error`.
 std::vector<std::vector<double>> CompileAndRun(const TestProgram& program,
@@ -161,7 +154,7 @@ TEST(JitConcurrencyTest, FourThreadsCompileAndRunFourProgramsAHundredTimes) {
   for (const TestProgram& program : programs) {
     ASSERT_TRUE(program.graph->status().ok()) << program.graph->status();
   }
-  const std::string cache = CacheDirectory();
+  const std::string cache = FreshDirectory("concurrency_cache").string();
 
   // What one thread alone computes, without any cache.
   std::vector<std::vector<std::vector<double>>> expected;

@@ -4,10 +4,8 @@
 
 #include "jit/engine.h"
 
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -24,10 +22,12 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "tests/fresh_directory.h"
 
 namespace kiln::jit {
 namespace {
 
+using ::kiln::testing::FreshDirectory;
 using ::testing::HasSubstr;
 
 Engine& HostEngine() {
@@ -217,15 +217,6 @@ TEST(EngineTest, ExportedKernelsRunOneByOne) {
 
 // ---- Damaged cache entries ----
 
-std::string FreshDirectory(absl::string_view name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  std::filesystem::path path =
-      std::filesystem::path(root != nullptr ? root : "/tmp") /
-      absl::StrCat(name, "_", getpid());
-  std::filesystem::remove_all(path);
-  return path.string();
-}
-
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream contents;
@@ -271,7 +262,7 @@ const Damage kDamages[] = {
 class DamagedEntryTest : public ::testing::TestWithParam<Damage> {};
 
 TEST_P(DamagedEntryTest, IsIgnoredAndRebuilt) {
-  const std::string cache_dir = FreshDirectory(GetParam().name);
+  const std::string cache_dir = FreshDirectory(GetParam().name).string();
   const std::string key = "damaged0123";
   const std::string path =
       absl::StrCat(cache_dir, "/", key, kObjectCacheSuffix);
@@ -311,7 +302,7 @@ INSTANTIATE_TEST_SUITE_P(EngineTest, DamagedEntryTest,
 // An entry another target compiled, copied under this target's name, is
 // intact but foreign: it is refused and rebuilt for this target.
 TEST(EngineTest, EntryOfAnotherTargetIsRebuilt) {
-  const std::string cache_dir = FreshDirectory("foreign_entry");
+  const std::string cache_dir = FreshDirectory("foreign_entry").string();
   const std::string key = "foreign0123";
   const std::string path =
       absl::StrCat(cache_dir, "/", key, kObjectCacheSuffix);

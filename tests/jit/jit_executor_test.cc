@@ -4,7 +4,6 @@
 #include "jit/jit_executor.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -19,20 +18,13 @@
 #include "ad/interpreter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fresh_directory.h"
 
 namespace kiln::jit {
 namespace {
 
+using ::kiln::testing::FreshDirectory;
 using ::testing::HasSubstr;
-
-std::filesystem::path ScratchDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::filesystem::path dir =
-      std::filesystem::path(tmp != nullptr ? tmp : "/tmp") / name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -90,16 +82,16 @@ TEST(JitExecutorTest, SecondCompileInProcessSharesLiveCode) {
 }
 
 TEST(JitExecutorTest, SecondExecutorLoadsFromDiskCache) {
-  const std::string cache = ScratchDir("disk_cache").string();
+  const std::string cache = FreshDirectory("disk_cache").string();
   SmallModel model;
   JitExecutor first(Options(cache, false));
   absl::StatusOr<std::unique_ptr<Program>> compiled =
       first.Compile(model.graph, {model.y});
   ASSERT_TRUE(compiled.ok()) << compiled.status();
   EXPECT_FALSE(first.last_report().code_from_disk_cache);
-  EXPECT_TRUE(std::filesystem::exists(
-      std::filesystem::path(cache) /
-      (first.last_report().fingerprint + ".kjit")))
+  EXPECT_TRUE(
+      std::filesystem::exists(std::filesystem::path(cache) /
+                              (first.last_report().fingerprint + ".kjit")))
       << "cache entries are named by fingerprint";
 
   JitExecutor second(Options(cache, false));
@@ -107,8 +99,7 @@ TEST(JitExecutorTest, SecondExecutorLoadsFromDiskCache) {
       second.Compile(model.graph, {model.y});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(second.last_report().code_from_disk_cache);
-  EXPECT_EQ(second.last_report().fingerprint,
-            first.last_report().fingerprint);
+  EXPECT_EQ(second.last_report().fingerprint, first.last_report().fingerprint);
 
   absl::StatusOr<std::vector<Tensor>> a = (*compiled)->Run(model.Feeds());
   absl::StatusOr<std::vector<Tensor>> b = (*loaded)->Run(model.Feeds());
@@ -130,7 +121,7 @@ TEST(JitExecutorTest, DifferentShapesGetDifferentFingerprints) {
 }
 
 TEST(JitExecutorTest, DumpsEveryStage) {
-  const std::filesystem::path dir = ScratchDir("dumps");
+  const std::filesystem::path dir = FreshDirectory("dumps");
   SmallModel model;
   JitOptions options = Options("", false);
   absl::StatusOr<DumpOptions> dump = ParseDumpOptions("all");
@@ -187,10 +178,10 @@ TEST(JitExecutorTest, RejectsBadFeedsLikeTheInterpreter) {
   ASSERT_TRUE(compiled.ok() && interpreted.ok());
 
   std::vector<FeedMap> bad(4, model.Feeds());
-  bad[0]["z"] = Tensor::Full(DType::kF64, {1}, 0);          // unknown name
-  bad[1].erase("w");                                         // missing feed
-  bad[2]["x"] = Tensor::Full(DType::kF64, {3, 4}, 0);       // wrong shape
-  bad[3]["b"] = Tensor::Full(DType::kF32, {5}, 0);          // wrong dtype
+  bad[0]["z"] = Tensor::Full(DType::kF64, {1}, 0);     // unknown name
+  bad[1].erase("w");                                   // missing feed
+  bad[2]["x"] = Tensor::Full(DType::kF64, {3, 4}, 0);  // wrong shape
+  bad[3]["b"] = Tensor::Full(DType::kF32, {5}, 0);     // wrong dtype
   for (const FeedMap& feeds : bad) {
     absl::StatusOr<std::vector<Tensor>> a = (*compiled)->Run(feeds);
     absl::StatusOr<std::vector<Tensor>> b = (*interpreted)->Run(feeds);
@@ -260,7 +251,7 @@ TEST(JitExecutorTest, DamagedCacheEntryIsRebuiltAndResultsStayRight) {
   for (int way = 0; way < 3; ++way) {
     SCOPED_TRACE(absl::StrCat("damage ", way));
     const std::filesystem::path cache =
-        ScratchDir(absl::StrCat("damaged_cache_", way));
+        FreshDirectory(absl::StrCat("damaged_cache_", way));
     SmallModel model;
     JitExecutor first(Options(cache.string(), false));
     absl::StatusOr<std::unique_ptr<Program>> good_program =

@@ -9,20 +9,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fresh_directory.h"
 
 namespace kiln {
 namespace {
 
+using ::kiln::testing::FreshDirectory;
 using ::testing::HasSubstr;
-
-// A fresh, empty directory for one test.
-std::filesystem::path FreshDirectory(const std::string& name) {
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) / name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 int EntriesIn(const std::filesystem::path& dir) {
   int count = 0;
