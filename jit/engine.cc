@@ -1,11 +1,8 @@
 #include "jit/engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -39,6 +36,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/Transforms/Utils/Cloning.h"
+#include "ops/base/atomic_file.h"
 #include "ops/base/logging.h"
 #include "ops/base/status_macros.h"
 
@@ -140,11 +138,11 @@ absl::Status CheckObject(const llvm::MemoryBuffer& object,
       absl::StrCat("the object file does not define ", entry_name));
 }
 
-// Replaces `path` with `bytes` in one step: readers see the old file or the
-// new one, never a partial write, even with several writers.
-absl::Status WriteFileAtomically(const std::filesystem::path& path,
-                                 llvm::StringRef bytes) {
-  static std::atomic<uint64_t> next_temporary{0};
+// Writes a cache entry whole or not at all (ops/base/atomic_file.h), so that
+// a process reading the cache never sees half an object, even with several
+// writers. The cache directory is made on first use.
+absl::Status WriteCacheEntry(const std::filesystem::path& path,
+                             absl::string_view bytes) {
   std::error_code error;
   std::filesystem::create_directories(path.parent_path(), error);
   if (error) {
@@ -152,26 +150,7 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path,
                                                path.parent_path().string(),
                                                ": ", error.message()));
   }
-  std::filesystem::path temporary = path;
-  temporary += absl::StrCat(".tmp.", getpid(), ".", next_temporary++);
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temporary, error);
-      return absl::UnavailableError(
-          absl::StrCat("writing ", temporary.string()));
-    }
-  }
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    return absl::UnavailableError(absl::StrCat("renaming ", temporary.string(),
-                                               " to ", path.string(), ": ",
-                                               error.message()));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path.string(), bytes);
 }
 
 // Where the error reporter of ORC's ExecutionSession puts what it reports on
@@ -584,7 +563,7 @@ absl::StatusOr<std::unique_ptr<CompiledCode>> Engine::Compile(
                         EmitObject(*module, symbols, options, listings));
 
   if (!cache_path.empty()) {
-    absl::Status written = WriteFileAtomically(
+    absl::Status written = WriteCacheEntry(
         cache_path,
         EncodeObjectCacheEntry(description,
                                absl::string_view(bytes.data(), bytes.size())));

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ad/passes/printer.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 #include "models/mlp.h"
 #include "models/subprocess.h"
 #include "ops/base/status_macros.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "ad/interpreter.h"
 #include "jit/jit_executor.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 #include "models/data/mnist.h"
 #include "ops/base/status_macros.h"
 

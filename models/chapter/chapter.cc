@@ -19,7 +19,7 @@
 #include "models/chapter/gnuplot.h"
 #include "models/chapter/png.h"
 #include "models/chapter/report_markdown.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 #include "models/data/mnist.h"
 #include "models/progress.h"
 #include "models/training_options.h"

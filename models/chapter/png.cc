@@ -9,7 +9,7 @@
 #include <csetjmp>
 
 #include "absl/strings/str_cat.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 
 namespace kiln {
 namespace {

@@ -19,7 +19,7 @@
 //   KILN_ASSIGN_OR_RETURN(MlpCheckpoint loaded,
 //                         LoadMlpCheckpoint("model.safetensors", spec, kF64));
 //
-// Saving is atomic (models/checkpoint/atomic_file.h): whatever happens, a
+// Saving is atomic (ops/base/atomic_file.h): whatever happens, a
 // file already at the path is left whole, either as it was or replaced by
 // the complete new checkpoint. Loading validates the file as safetensors
 // (models/checkpoint/safetensors.h) and then against the model: every

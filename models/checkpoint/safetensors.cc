@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 #include "models/checkpoint/json.h"
 #include "ops/base/check.h"
 #include "ops/base/status_macros.h"

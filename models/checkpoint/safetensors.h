@@ -31,7 +31,7 @@
 //   KILN_ASSIGN_OR_RETURN(Safetensors back,
 //                         ReadSafetensors("model.safetensors"));
 //
-// WriteSafetensors replaces its file atomically (models/checkpoint/
+// WriteSafetensors replaces its file atomically (ops/base/
 // atomic_file.h): an existing file at the path is either left as it was or
 // replaced whole, never truncated or half-written, even if the process dies.
 

@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jit/jit_executor.h"
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 #include "models/checkpoint/mlp_checkpoint.h"
 
 namespace kiln {

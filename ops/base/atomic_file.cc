@@ -2,7 +2,7 @@
 // write, fchmod, fsync, close, rename, then fsync of the directory. Every
 // failure path unlinks the temporary file before it returns.
 
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 // Atomic replacement: the destination holds the old bytes or the new ones,
 // a failed write leaves it untouched, and no temporary file is left behind.
 
-#include "models/checkpoint/atomic_file.h"
+#include "ops/base/atomic_file.h"
 
 #include <filesystem>
 #include <fstream>

@@ -17,8 +17,8 @@
 // replaced by a regular file; its target is left alone. The file is created
 // with mode 0644.
 
-#ifndef KILN_MODELS_CHECKPOINT_ATOMIC_FILE_H_
-#define KILN_MODELS_CHECKPOINT_ATOMIC_FILE_H_
+#ifndef KILN_OPS_BASE_ATOMIC_FILE_H_
+#define KILN_OPS_BASE_ATOMIC_FILE_H_
 
 #include <string>
 
@@ -45,4 +45,4 @@ absl::Status CheckWritableDestination(const std::string& path);
 
 }  // namespace kiln
 
-#endif  // KILN_MODELS_CHECKPOINT_ATOMIC_FILE_H_
+#endif  // KILN_OPS_BASE_ATOMIC_FILE_H_
