@@ -61,6 +61,12 @@ constexpr int kFoldChains = 4;
 // blocks share loads more.
 constexpr double kSkipMaxDensity = 0.5;
 
+// The density is estimated from at most this many of the left operand's
+// vectors, evenly spaced. Either product gives the same bits, so the
+// estimate only has to pick the faster one, and counting every element
+// would cost a tenth of the sparse product itself.
+constexpr int64_t kDensitySampleVectors = 512;
+
 // Split kernels divide into chunks of about this much work, in loop
 // iterations (a product's multiply-adds, other kernels' elements): a
 // microsecond or two, so that claiming a chunk costs little beside it and
@@ -68,9 +74,15 @@ constexpr double kSkipMaxDensity = 0.5;
 // Kernels with less than two chunks' work run whole in one part.
 constexpr int64_t kChunkWork = 32768;
 
-// A zero-skipping product with at least this many vectors per output row
-// divides its columns, not its rows, into kColumnChunks chunks in a run of
-// several parts (see LowerColumnSplitMatMul).
+// A zero-skipping product whose left operand is an input in rows, with at
+// least this many vectors per output row, divides its columns, not its
+// rows, into kColumnChunks chunks in a run of several parts (see
+// LowerColumnSplitMatMul). One whose left operand is a transposed input
+// keeps to rows: its groups of rows start on cache lines, where a column
+// boundary falls inside a line in every other row whenever a row is not a
+// whole number of lines (200 f32 are 12.5), and two cores writing the
+// halves of one line take it from each other on every row. Rows also give
+// each part only its own groups to scan for nonzeros.
 constexpr int kMinColumnSplitVectors = 8;
 constexpr int kColumnChunks = 2;
 constexpr int64_t kMaxRowChunks = 16;
@@ -582,8 +594,10 @@ class KernelLowering {
     RowRange rows{IndexConstant(0), IndexConstant(m / grain * grain),
                   IndexConstant(m)};
     const int64_t chunks = ChunksFor(m * k * n);
-    if (chunks > 0 && skipping.has_value() &&
+    if (chunks > 0 && skipping.has_value() && skipping->row_group == 0 &&
         RowSlots(n, widest).size() >= kMinColumnSplitVectors) {
+      // Only the row-block product (row_group 0) splits by columns; see
+      // kMinColumnSplitVectors.
       return LowerColumnSplitMatMul(a, b, k, n, widest, *skipping, rows);
     }
     if (chunks > 0) {
@@ -898,8 +912,9 @@ class KernelLowering {
   }
 
   // Statements that decide, per run, whether skipping pays and is exact:
-  // the left operand is sparse enough, and the right one finite, so that
-  // every skipped term is an exact zero. Returns the decision.
+  // a sample of the left operand (see kDensitySampleVectors) is sparse
+  // enough, and the whole right one finite, so that every skipped term is
+  // an exact zero. Returns the decision.
   ExprPtr ZeroSkippingPays(const ZeroSkipping& plan,
                            std::vector<StmtPtr>& statements) {
     ExprPtr zero = Constant(0, kind_);
@@ -913,14 +928,19 @@ class KernelLowering {
     auto zero_if_finite = [&](ExprPtr x) {
       return Binary(BinaryOp::kSub, x, x);
     };
-    ExprPtr nonzeros = FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd,
-                                nonzero, statements);
+    const int64_t a_vectors = plan.a_elements / VectorLanes();
+    const int64_t sample_step =
+        std::max<int64_t>(1, a_vectors / kDensitySampleVectors);
+    int64_t sampled_elements = 0;
+    ExprPtr nonzeros =
+        FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd, nonzero,
+                 statements, sample_step, &sampled_elements);
     ExprPtr finite_sum = FlatFold(plan.b_buffer, plan.b_elements,
                                   BinaryOp::kAdd, zero_if_finite, statements);
     // Counts above the threshold, or a right operand that is not finite,
     // choose the plain product.
     const double threshold =
-        std::floor(kSkipMaxDensity * static_cast<double>(plan.a_elements));
+        std::floor(kSkipMaxDensity * static_cast<double>(sampled_elements));
     ExprPtr count = Select(Binary(BinaryOp::kEqual, finite_sum, zero), nonzeros,
                            Constant(threshold + 1, kind_));
     return Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_));
@@ -928,22 +948,27 @@ class KernelLowering {
 
   // Statements that combine term(x) over the `elements` elements of
   // `buffer` with `op` (kAdd or kMax), vectors first and then a scalar
-  // tail; returns the scalar result. The terms must be ones whose
-  // combination is exact in any order: counts (0 or 1), whose sums of up to
-  // 2^24 are exact in f32, which is more than a decision needs, or terms
-  // that are +0 or NaN. The vectors therefore go to
+  // tail; returns the scalar result. With a `vector_step` above 1 they take
+  // only every vector_step-th vector and no tail, a sample; the elements
+  // taken are counted into `*folded` when it is given. The terms must be
+  // ones whose combination is exact in any order: counts (0 or 1), whose
+  // sums of up to 2^24 are exact in f32, which is more than a decision
+  // needs, or terms that are +0 or NaN. The vectors therefore go to
   // kFoldChains accumulators in turn, whose chains of dependent operations
   // overlap, and are combined at the end.
   ExprPtr FlatFold(int buffer, int64_t elements, BinaryOp op,
                    const std::function<ExprPtr(ExprPtr)>& term,
-                   std::vector<StmtPtr>& statements) {
+                   std::vector<StmtPtr>& statements, int64_t vector_step = 1,
+                   int64_t* folded = nullptr) {
     const int lanes = VectorLanes();
     const ValueType type{kind_, lanes};
     const int64_t vectors = elements / lanes;
-    const int chains =
-        static_cast<int>(std::min<int64_t>(kFoldChains, vectors));
+    // The vectors taken, vector_step·lanes elements apart.
+    const int64_t stride = vector_step * lanes;
+    const int64_t taken = (vectors + vector_step - 1) / vector_step;
+    const int chains = static_cast<int>(std::min<int64_t>(kFoldChains, taken));
     ExprPtr result = Constant(0, kind_);
-    if (vectors > 0) {
+    if (taken > 0) {
       std::vector<Var> totals;
       for (int t = 0; t < chains; ++t) {
         totals.push_back(NewVar(kernel_));
@@ -955,17 +980,17 @@ class KernelLowering {
       };
       // Groups of `chains` vectors, then the vectors left over into the
       // first accumulator.
-      const int64_t group = int64_t{chains} * lanes;
-      const int64_t grouped_end = vectors / chains * group;
+      const int64_t group = int64_t{chains} * stride;
+      const int64_t grouped_end = taken / chains * group;
       Var q = NewVar(kernel_);
       std::vector<StmtPtr> step;
       for (int t = 0; t < chains; ++t) {
-        step.push_back(fold_into(totals[t], Index(q) + int64_t{t} * lanes));
+        step.push_back(fold_into(totals[t], Index(q) + int64_t{t} * stride));
       }
       statements.push_back(For(q, 0, grouped_end, group, std::move(step)));
       if (grouped_end < vectors * lanes) {
         Var r = NewVar(kernel_);
-        statements.push_back(For(r, grouped_end, vectors * lanes, lanes,
+        statements.push_back(For(r, grouped_end, vectors * lanes, stride,
                                  {fold_into(totals[0], Index(r))}));
       }
       ExprPtr combined = VarRef(totals[0], type);
@@ -974,7 +999,8 @@ class KernelLowering {
       }
       result = ReduceLanes(op, combined);
     }
-    if (vectors * lanes < elements) {
+    int64_t count = taken * lanes;
+    if (vector_step == 1 && vectors * lanes < elements) {
       Var tail = NewVar(kernel_);
       Var q = NewVar(kernel_);
       const ValueType scalar{kind_, 1};
@@ -984,16 +1010,18 @@ class KernelLowering {
               {Assign(tail, Binary(op, VarRef(tail, scalar),
                                    term(Load(buffer, Index(q), kind_, 1))))}));
       result = VarRef(tail, scalar);
+      count = elements;
     }
+    if (folded != nullptr) *folded = count;
     return result;
   }
 
-  // A zero-skipping product split by columns: in a run of several parts,
-  // each chunk computes rows of one of kColumnChunks column ranges, the
-  // chunks of a range next to each other, so that a part claiming chunks
-  // from one end (see KernelQueue) reads and writes mostly its own share of
-  // the right operand and the output, the same in every run, where rows of
-  // a sparse input would give every part all of the right operand and
+  // A row-block zero-skipping product split by columns: in a run of
+  // several parts, each chunk computes rows of one of kColumnChunks column
+  // ranges, the chunks of a range next to each other, so that a part
+  // claiming chunks from one end (see KernelQueue) reads mostly its own
+  // share of the right operand, the same in every run, where rows of a
+  // sparse input would give every part all of the right operand and
   // unequal work. Rows come in at most kMaxRowChunks chunks of whole grains
   // per range, when whole grains make up all the rows, so that a part that
   // loses its core holds up the others for a small part of the kernel.
@@ -1048,14 +1076,11 @@ class KernelLowering {
   StmtPtr SparseColumnChunks(Node a, Node b, int64_t k, int64_t n, int widest,
                              const ZeroSkipping& plan, const RowRange& all_rows,
                              const RowChunks& row_chunks) {
-    const int scratch = plan.row_group > 0 ? GroupScratch(n, plan) : -1;
     const std::vector<Slot> slots = RowSlots(n, widest);
     auto sparse = [&](const std::vector<Slot>& part, const RowRange& rows) {
       ZeroSkipping columns = plan;
       if (part.size() < slots.size()) columns.column_blocks = {part};
-      return Block(plan.row_group > 0 ? GroupedSkippingMatMul(
-                                            a, b, k, n, columns, rows, scratch)
-                                      : SkippingMatMul(a, b, k, columns, rows));
+      return Block(SkippingMatMul(a, b, k, columns, rows));
     };
     std::vector<StmtPtr> chunks;
     const int64_t count = static_cast<int64_t>(slots.size());
@@ -1150,12 +1175,11 @@ class KernelLowering {
   std::vector<StmtPtr> GroupedSkippingMatMul(Node a, Node b, int64_t k,
                                              int64_t n,
                                              const ZeroSkipping& plan,
-                                             const RowRange& rows,
-                                             int scratch = -1) {
+                                             const RowRange& rows) {
     const int64_t m = a.shape()[0];
     const int group = plan.row_group;
     const int64_t stride = GroupScratchStride(n);
-    if (scratch < 0) scratch = GroupScratch(n, plan);
+    const int scratch = GroupScratch(n, plan);
     const std::vector<Slot>& slots = plan.column_blocks.front();
     std::vector<StmtPtr> body;
     // Whole groups to the end of the part's grains, then the last rows.
