@@ -19,33 +19,62 @@ constexpr int64_t kBlockElements = 1024;
 // which is what NaN and the infinities share. Masking out the exponent and
 // adding one unit of it carries into the sign bit exactly when the exponent
 // was all ones, so one OR of the sums tells whether any element was bad:
-// integer operations with no branch, in four independent chains, which
-// runs at the speed of reading the memory where isfinite per element would
-// not.
-template <typename Bits>
-bool AnyAllOnesExponent(const Bits* bits, int64_t count, Bits exponent_mask) {
+// integer operations with no branch, on 64-byte vectors in two independent
+// chains, which runs at the speed of reading the memory where isfinite per
+// element would not.
+typedef uint32_t U32x16 __attribute__((vector_size(64)));
+typedef uint64_t U64x8 __attribute__((vector_size(64)));
+
+template <typename Bits, typename Vector>
+inline __attribute__((always_inline)) bool AnyAllOnesExponent(
+    const Bits* bits, int64_t count, Bits exponent_mask) {
+  constexpr int64_t kLanes = sizeof(Vector) / sizeof(Bits);
   const Bits unit = exponent_mask & ~(exponent_mask << 1);
-  Bits any0 = 0, any1 = 0, any2 = 0, any3 = 0;
+  Vector any0 = {}, any1 = {};
   int64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    any0 |= (bits[i] & exponent_mask) + unit;
-    any1 |= (bits[i + 1] & exponent_mask) + unit;
-    any2 |= (bits[i + 2] & exponent_mask) + unit;
-    any3 |= (bits[i + 3] & exponent_mask) + unit;
+  for (; i + 2 * kLanes <= count; i += 2 * kLanes) {
+    Vector first, second;
+    std::memcpy(&first, bits + i, sizeof(Vector));
+    std::memcpy(&second, bits + i + kLanes, sizeof(Vector));
+    any0 |= (first & exponent_mask) + unit;
+    any1 |= (second & exponent_mask) + unit;
   }
-  for (; i < count; ++i) any0 |= (bits[i] & exponent_mask) + unit;
-  const Bits any = any0 | any1 | any2 | any3;
+  any0 |= any1;
+  Bits any = 0;
+  for (int64_t lane = 0; lane < kLanes; ++lane) any |= any0[lane];
+  for (; i < count; ++i) any |= (bits[i] & exponent_mask) + unit;
   return (any >> (8 * sizeof(Bits) - 1)) != 0;
 }
 
+// The blocks' tests for f32 and f64, each compiled for the widest vectors
+// the processor may have and picked when the program loads: the trainer
+// checks every parameter after every step, and the baseline x86-64 build's
+// 16-byte vectors read the cache at half the speed that 64-byte ones do.
+__attribute__((target_clones("avx512f", "avx2", "default"))) bool
+AnyNonFiniteF32(const uint32_t* bits, int64_t count) {
+  return AnyAllOnesExponent<uint32_t, U32x16>(bits, count, 0x7f800000u);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) bool
+AnyNonFiniteF64(const uint64_t* bits, int64_t count) {
+  return AnyAllOnesExponent<uint64_t, U64x8>(bits, count,
+                                             0x7ff0000000000000ull);
+}
+
+bool AnyAllOnesExponentIn(const uint32_t* bits, int64_t count) {
+  return AnyNonFiniteF32(bits, count);
+}
+bool AnyAllOnesExponentIn(const uint64_t* bits, int64_t count) {
+  return AnyNonFiniteF64(bits, count);
+}
+
 template <typename T, typename Bits>
-std::optional<NonFiniteValue> Find(const void* data, int64_t count,
-                                   Bits exponent_mask) {
+std::optional<NonFiniteValue> Find(const void* data, int64_t count) {
   static_assert(sizeof(T) == sizeof(Bits));
   const Bits* bits = static_cast<const Bits*>(data);
   for (int64_t begin = 0; begin < count; begin += kBlockElements) {
     const int64_t length = std::min(kBlockElements, count - begin);
-    if (!AnyAllOnesExponent(bits + begin, length, exponent_mask)) continue;
+    if (!AnyAllOnesExponentIn(bits + begin, length)) continue;
     for (int64_t i = begin; i < begin + length; ++i) {
       T value;
       std::memcpy(&value, &bits[i], sizeof(T));
@@ -61,9 +90,9 @@ std::optional<NonFiniteValue> FindNonFinite(DType dtype, const void* data,
                                             int64_t count) {
   switch (dtype) {
     case DType::kF32:
-      return Find<float, uint32_t>(data, count, 0x7f800000u);
+      return Find<float, uint32_t>(data, count);
     case DType::kF64:
-      return Find<double, uint64_t>(data, count, 0x7ff0000000000000ull);
+      return Find<double, uint64_t>(data, count);
   }
   KILN_UNREACHABLE("invalid dtype");
 }

@@ -3,6 +3,7 @@
 
 #include "ops/numerics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -48,34 +49,50 @@ TEST(NumericsTest, FindsNaNInTheLastElement) {
 }
 
 // The scan reads exponent bits: only an all-ones exponent is bad, with any
-// sign and any fraction, in both widths.
+// sign and any fraction, in both widths, alone or in any lane of a vector.
 TEST(NumericsTest, OnlyAnAllOnesExponentIsBad) {
+  constexpr int64_t kLength = 48;
   for (uint64_t exponent = 0; exponent <= 0x7ff; ++exponent) {
     for (uint64_t sign : {uint64_t{0}, uint64_t{1} << 63}) {
       const uint64_t bits = sign | exponent << 52 | 0x5555;
-      double value;
-      std::memcpy(&value, &bits, sizeof(value));
-      EXPECT_EQ(FindNonFinite(kF64, &value, 1).has_value(), exponent == 0x7ff)
+      double values[kLength];
+      std::fill(values, values + kLength, 1.0);
+      std::memcpy(&values[exponent % kLength], &bits, sizeof(bits));
+      EXPECT_EQ(FindNonFinite(kF64, &values[exponent % kLength], 1).has_value(),
+                exponent == 0x7ff)
+          << std::hex << bits;
+      EXPECT_EQ(FindNonFinite(kF64, values, kLength).has_value(),
+                exponent == 0x7ff)
           << std::hex << bits;
     }
   }
   for (uint32_t exponent = 0; exponent <= 0xff; ++exponent) {
     const uint32_t bits = uint32_t{1} << 31 | exponent << 23 | 0x55;
-    float value;
-    std::memcpy(&value, &bits, sizeof(value));
-    EXPECT_EQ(FindNonFinite(kF32, &value, 1).has_value(), exponent == 0xff)
+    float values[kLength];
+    std::fill(values, values + kLength, 1.0f);
+    std::memcpy(&values[exponent % kLength], &bits, sizeof(bits));
+    EXPECT_EQ(FindNonFinite(kF32, &values[exponent % kLength], 1).has_value(),
+              exponent == 0xff)
+        << std::hex << bits;
+    EXPECT_EQ(FindNonFinite(kF32, values, kLength).has_value(),
+              exponent == 0xff)
         << std::hex << bits;
   }
 }
 
-// Every position of a short tensor, in the unrolled part and the rest.
+// Every position of tensors shorter than a vector, a few vectors long with
+// a tail, and just over a block, in both widths.
 TEST(NumericsTest, FindsABadValueAtEveryPosition) {
-  for (int64_t at = 0; at < 11; ++at) {
-    Tensor tensor = Tensor::Full(kF64, {11}, -2.5);
-    tensor.Set(at, kInf);
-    std::optional<NonFiniteValue> bad = FindNonFinite(tensor);
-    ASSERT_TRUE(bad.has_value()) << at;
-    EXPECT_EQ(bad->index, at);
+  for (DType dtype : {kF32, kF64}) {
+    for (int64_t size : {11, 100, 1030}) {
+      for (int64_t at = 0; at < size; ++at) {
+        Tensor tensor = Tensor::Full(dtype, {size}, -2.5);
+        tensor.Set(at, kInf);
+        std::optional<NonFiniteValue> bad = FindNonFinite(tensor);
+        ASSERT_TRUE(bad.has_value()) << DTypeName(dtype) << " " << at;
+        EXPECT_EQ(bad->index, at);
+      }
+    }
   }
 }
 
