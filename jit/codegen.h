@@ -30,11 +30,6 @@
 
 namespace kiln::jit {
 
-// The revision of the code GenerateModule emits. It changes whenever the same
-// program would be translated differently, so that caches keyed on it never
-// return code of an older translation.
-inline constexpr int kCodegenRevision = 4;
-
 // The name GenerateModule gives the function of kernel number
 // `kernel_index` of a program whose entry is `entry_name`:
 // "<entry_name>.<kernel_index>.<kernel name>". The entry name is a prefix of

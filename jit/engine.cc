@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "jit/codegen.h"
+#include "jit/codegen_sources_digest.h"
 #include "jit/llvm_status.h"
 #include "jit/object_cache.h"
 #include "llvm/ADT/SmallVector.h"
@@ -279,9 +280,9 @@ Engine::Engine(
     std::unique_ptr<llvm::orc::JITTargetMachineBuilder> machine_builder)
     : jit_(std::move(jit)), machine_builder_(std::move(machine_builder)) {
   target_description_ = absl::StrCat(
-      "kiln codegen ", kCodegenRevision, "; llvm ", LLVM_VERSION_STRING, "; ",
-      jit_->getTargetTriple().str(), "; cpu ", machine_builder_->getCPU(), "; ",
-      SortedFeatures(*machine_builder_));
+      "kiln codegen ", kCodegenSourcesDigest, "; llvm ", LLVM_VERSION_STRING,
+      "; ", jit_->getTargetTriple().str(), "; cpu ", machine_builder_->getCPU(),
+      "; ", SortedFeatures(*machine_builder_));
 }
 
 Engine::~Engine() = default;

@@ -145,9 +145,11 @@ class Engine {
   ~Engine();
 
   // Everything about the engine that affects the code it emits, as
-  // "kiln codegen <revision>; llvm 19.1.7; x86_64-pc-linux-gnu; cpu
-  // skylake-avx512; +adx,+aes,...". Cache keys must include it: an object
-  // cached for one description is wrong or slow under another.
+  // "kiln codegen <digest>; llvm 19.1.7; x86_64-pc-linux-gnu; cpu
+  // skylake-avx512; +adx,+aes,...", where the digest is that of the code
+  // generator's and the engine's own sources (jit/BUILD.bazel). Cache keys
+  // must include it: an object cached for one description is wrong or slow
+  // under another.
   const std::string& target_description() const { return target_description_; }
 
   // Compiles `program` and loads the code. `key` is the caller's fingerprint
