@@ -6,12 +6,17 @@
 //      decompressor, which mutations of compressed bytes rarely reach;
 //   2  written as is to *.idx.gz: the decompressor itself, and the check
 //      that a .gz name holds gzip data.
+// The same byte, divided by 3, picks how many items a second read asks for:
+// 0 (all of them) to 3.
 // Whatever the bytes, ReadIdx must return: either an array that keeps the
 // header's promises, or an error of a documented code whose message starts
-// with the path. Anything else aborts, and the input is a finding.
+// with the path. A read of the first items must succeed or fail with the
+// whole read, and agree with its first items. Anything else aborts, and the
+// input is a finding.
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -93,5 +98,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     CheckError(array.status(), path);
   }
+
+  const int64_t max_items = data[0] / 3 % 4;
+  absl::StatusOr<IdxArray> first = ReadIdx(path, max_items);
+  KILN_CHECK(first.ok() == array.ok())
+      << "the read of " << max_items << " items gives "
+      << first.status().ToString() << ", the whole read "
+      << array.status().ToString();
+  if (!first.ok()) {
+    KILN_CHECK(first.status().code() == array.status().code())
+        << first.status().ToString() << " against "
+        << array.status().ToString();
+    return 0;
+  }
+  CheckArray(*first);
+  KILN_CHECK(first->file_items == array->dims[0]) << first->file_items;
+  const int64_t items = max_items > 0
+                            ? std::min<int64_t>(max_items, array->dims[0])
+                            : array->dims[0];
+  std::vector<int64_t> dims = array->dims;
+  dims[0] = items;
+  KILN_CHECK(first->dims == dims) << "dimensions differ";
+  KILN_CHECK(std::equal(first->values.begin(), first->values.end(),
+                        array->values.begin()))
+      << "values differ";
   return 0;
 }

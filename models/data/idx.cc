@@ -1,11 +1,13 @@
 #include "models/data/idx.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -69,6 +71,12 @@ class ByteSource {
 
   // What the bytes are, for messages: "file" or "decompressed stream".
   virtual absl::string_view Noun() const = 0;
+
+  // How many bytes are left to read, when that is known without reading
+  // them: for a raw file, from its size.
+  virtual absl::StatusOr<std::optional<int64_t>> Remaining() {
+    return std::optional<int64_t>();
+  }
 };
 
 class RawSource : public ByteSource {
@@ -85,6 +93,19 @@ class RawSource : public ByteSource {
   }
 
   absl::string_view Noun() const override { return "file"; }
+
+  absl::StatusOr<std::optional<int64_t>> Remaining() override {
+    struct stat status;
+    if (fstat(fileno(file_.get()), &status) != 0) {
+      return OsError(path_, "cannot find the file's size", errno);
+    }
+    // A pipe or a device has no size to go by.
+    if (!S_ISREG(status.st_mode)) return std::optional<int64_t>();
+    const long position = std::ftell(file_.get());
+    if (position < 0) return OsError(path_, "cannot tell the position", errno);
+    return std::optional<int64_t>(static_cast<int64_t>(status.st_size) -
+                                  position);
+  }
 
  private:
   std::string path_;
@@ -333,10 +354,13 @@ absl::StatusOr<std::vector<int64_t>> ReadHeader(const std::string& path,
   return DecodeDims(dim_bytes);
 }
 
+// Reads the `count` bytes of the data section that follow the `done` read
+// before; a shortfall is reported against the header's `data_bytes`.
 absl::StatusOr<std::vector<uint8_t>> ReadData(const std::string& path,
-                                              ByteSource& source,
+                                              ByteSource& source, int64_t count,
+                                              int64_t done,
                                               int64_t data_bytes) {
-  const size_t total = static_cast<size_t>(data_bytes);
+  const size_t total = static_cast<size_t>(count);
   std::vector<uint8_t> values;
   while (values.size() < total) {
     const size_t offset = values.size();
@@ -345,13 +369,24 @@ absl::StatusOr<std::vector<uint8_t>> ReadData(const std::string& path,
     KILN_ASSIGN_OR_RETURN(size_t got,
                           source.Read(values.data() + offset, chunk));
     if (got < chunk) {
-      return PathError(
-          absl::StatusCode::kDataLoss, path,
-          absl::StrCat("truncated: header says ", data_bytes, " data bytes, ",
-                       source.Noun(), " has ", offset + got));
+      return PathError(absl::StatusCode::kDataLoss, path,
+                       absl::StrCat("truncated: header says ", data_bytes,
+                                    " data bytes, ", source.Noun(), " has ",
+                                    done + static_cast<int64_t>(offset + got)));
     }
   }
   return values;
+}
+
+absl::Status TrailingData(const std::string& path, size_t trailing,
+                          int64_t data_bytes) {
+  const std::string count =
+      trailing > kMaxTrailingBytesCounted
+          ? absl::StrCat("more than ", kMaxTrailingBytesCounted, " bytes")
+          : absl::StrCat(trailing, trailing == 1 ? " byte" : " bytes");
+  return PathError(absl::StatusCode::kInvalidArgument, path,
+                   absl::StrCat("trailing data: ", count, " after the ",
+                                data_bytes, " data bytes the header declares"));
 }
 
 // Fails if anything follows the data. For a gzip file this also reads the
@@ -366,25 +401,54 @@ absl::Status CheckAtEnd(const std::string& path, ByteSource& source,
     trailing += got;
   }
   if (trailing == 0) return absl::OkStatus();
+  return TrailingData(path, trailing, data_bytes);
+}
 
-  const std::string count =
-      trailing > kMaxTrailingBytesCounted
-          ? absl::StrCat("more than ", kMaxTrailingBytesCounted, " bytes")
-          : absl::StrCat(trailing, trailing == 1 ? " byte" : " bytes");
-  return PathError(absl::StatusCode::kInvalidArgument, path,
-                   absl::StrCat("trailing data: ", count, " after the ",
-                                data_bytes, " data bytes the header declares"));
+// The data section's last `rest` bytes, which a read of the first items
+// leaves unread: a raw file's size tells whether they are all there and
+// nothing follows them, so they need not be read; a gzip stream must be
+// read to its end, whose checksum covers it all.
+absl::Status CheckRest(const std::string& path, ByteSource& source,
+                       int64_t read_bytes, int64_t data_bytes) {
+  const int64_t rest = data_bytes - read_bytes;
+  KILN_ASSIGN_OR_RETURN(std::optional<int64_t> remaining, source.Remaining());
+  if (!remaining.has_value()) {
+    KILN_RETURN_IF_ERROR(
+        ReadData(path, source, rest, read_bytes, data_bytes).status());
+    return CheckAtEnd(path, source, data_bytes);
+  }
+  if (*remaining < rest) {
+    return PathError(
+        absl::StatusCode::kDataLoss, path,
+        absl::StrCat("truncated: header says ", data_bytes, " data bytes, ",
+                     source.Noun(), " has ", read_bytes + *remaining));
+  }
+  if (*remaining > rest) {
+    return TrailingData(path, static_cast<size_t>(*remaining - rest),
+                        data_bytes);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<IdxArray> ReadIdx(const std::string& path) {
+absl::StatusOr<IdxArray> ReadIdx(const std::string& path, int64_t max_items) {
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenSource(path));
   IdxArray array;
   KILN_ASSIGN_OR_RETURN(array.dims, ReadHeader(path, *source));
   KILN_ASSIGN_OR_RETURN(const int64_t data_bytes, DataBytes(path, array.dims));
-  KILN_ASSIGN_OR_RETURN(array.values, ReadData(path, *source, data_bytes));
-  KILN_RETURN_IF_ERROR(CheckAtEnd(path, *source, data_bytes));
+  array.file_items = array.dims[0];
+  if (max_items <= 0 || max_items >= array.dims[0]) {
+    KILN_ASSIGN_OR_RETURN(array.values,
+                          ReadData(path, *source, data_bytes, 0, data_bytes));
+    KILN_RETURN_IF_ERROR(CheckAtEnd(path, *source, data_bytes));
+    return array;
+  }
+  const int64_t read_bytes = data_bytes / array.dims[0] * max_items;
+  KILN_ASSIGN_OR_RETURN(array.values,
+                        ReadData(path, *source, read_bytes, 0, data_bytes));
+  KILN_RETURN_IF_ERROR(CheckRest(path, *source, read_bytes, data_bytes));
+  array.dims[0] = max_items;
   return array;
 }
 

@@ -32,6 +32,9 @@ struct IdxArray {
   std::vector<int64_t> dims;
   // The elements in row-major order; as many as the product of `dims`.
   std::vector<uint8_t> values;
+  // The items (the extent of the first dimension) in the file, of which
+  // dims[0] were read.
+  int64_t file_items = 0;
 };
 
 // Files may have between kMinIdxRank and kMaxIdxRank dimensions. IDX itself
@@ -55,7 +58,12 @@ inline constexpr int64_t kMaxIdxDataBytes = int64_t{1} << 30;
 //   ResourceExhausted  the header declares more than kMaxIdxDataBytes.
 //   DataLoss           the file, or its gzip stream, ends early or is corrupt.
 //   other codes        the operating system could not read the file.
-absl::StatusOr<IdxArray> ReadIdx(const std::string& path);
+// With a positive `max_items`, at most the first that many items (slices
+// along the first dimension) are returned, and dims[0] says how many; the
+// whole file is still checked, but a raw file's unread part only by its
+// size, so that taking 1000 of MNIST's 60000 training images reads 1000.
+absl::StatusOr<IdxArray> ReadIdx(const std::string& path,
+                                 int64_t max_items = 0);
 
 }  // namespace kiln
 

@@ -42,17 +42,22 @@ std::vector<uint8_t> NoisyBytes(size_t count) {
 }
 
 // Asserts that reading `path` fails with `code` and a message holding the
-// path and each of `parts`.
+// path and each of `parts`, whether the whole file is asked for or only its
+// first item or two: a read of the first items checks the whole file too.
 void ExpectError(const std::string& path, absl::StatusCode code,
                  const std::vector<std::string>& parts) {
-  absl::StatusOr<IdxArray> array = ReadIdx(path);
-  ASSERT_FALSE(array.ok()) << path << " was accepted";
-  EXPECT_EQ(array.status().code(), code) << array.status();
-  // A std::string, so that gMock prints it as text on failure.
-  const std::string message(array.status().message());
-  EXPECT_THAT(message, HasSubstr(path));
-  for (const std::string& part : parts) {
-    EXPECT_THAT(message, HasSubstr(part));
+  for (int64_t max_items : {0, 1, 2}) {
+    absl::StatusOr<IdxArray> array = ReadIdx(path, max_items);
+    ASSERT_FALSE(array.ok())
+        << path << " was accepted, max_items " << max_items;
+    EXPECT_EQ(array.status().code(), code)
+        << array.status() << ", max_items " << max_items;
+    // A std::string, so that gMock prints it as text on failure.
+    const std::string message(array.status().message());
+    EXPECT_THAT(message, HasSubstr(path));
+    for (const std::string& part : parts) {
+      EXPECT_THAT(message, HasSubstr(part)) << "max_items " << max_items;
+    }
   }
 }
 
@@ -75,6 +80,28 @@ TEST(IdxTest, ReadsGzipFile) {
   ASSERT_TRUE(array.ok()) << array.status();
   EXPECT_THAT(array->dims, ElementsAre(2, 1, 2));
   EXPECT_THAT(array->values, ElementsAre(9, 8, 7, 6));
+}
+
+TEST(IdxTest, ReadsOnlyTheFirstItemsWhenAskedTo) {
+  const std::string dir = FreshTestDir();
+  const std::vector<uint8_t> values = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  for (const std::string& path :
+       {WriteRawFile(dir + "/a-idx3-ubyte", ValidIdx({3, 2, 2}, values)),
+        WriteGzipFile(dir + "/a-idx3-ubyte.gz", ValidIdx({3, 2, 2}, values))}) {
+    absl::StatusOr<IdxArray> two = ReadIdx(path, 2);
+    ASSERT_TRUE(two.ok()) << two.status();
+    EXPECT_THAT(two->dims, ElementsAre(2, 2, 2)) << path;
+    EXPECT_THAT(two->values, ElementsAre(1, 2, 3, 4, 5, 6, 7, 8)) << path;
+    EXPECT_EQ(two->file_items, 3) << path;
+    // More items than the file holds, or 0, give all of them.
+    for (int64_t max_items : {0, 3, 4}) {
+      absl::StatusOr<IdxArray> all = ReadIdx(path, max_items);
+      ASSERT_TRUE(all.ok()) << all.status();
+      EXPECT_THAT(all->dims, ElementsAre(3, 2, 2)) << path;
+      EXPECT_EQ(all->values, values) << path;
+      EXPECT_EQ(all->file_items, 3) << path;
+    }
+  }
 }
 
 TEST(IdxTest, ReadsLargeGzipFileSpanningManyInputBuffers) {
