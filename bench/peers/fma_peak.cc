@@ -6,20 +6,25 @@
 // Each thread runs independent chains of fused multiply-adds, enough of
 // them to cover the instruction's latency, on the widest vectors the CPU
 // has (AVX-512 where present, else AVX2). An "epoch" is one timed run of
-// exactly the epoch's multiply-adds, split evenly over the threads.
+// exactly the epoch's multiply-adds, in chunks that the threads of a
+// jit::ThreadPool claim, as the parts of a compiled step claim theirs: the
+// threads live as long as the worker and wait for the next epoch as Kiln's
+// do, so that the two-core figure is what Kiln's own threads could reach,
+// not the cost of starting a thread on an idle core every epoch.
 //
 //   fma_peak f32 1     # one core
 //   fma_peak f64 2     # two cores, one thread each
 
 #include <immintrin.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "bench/peers/timing_worker.h"
+#include "jit/thread_pool.h"
 
 namespace kiln::bench {
 namespace {
@@ -68,28 +73,46 @@ KILN_FMA_CHAINS(Avx2F64, "avx2,fma", __m256d, _mm256_set1_pd, _mm256_fmadd_pd,
                 _mm256_store_pd, double)
 #undef KILN_FMA_CHAINS
 
+// An epoch's multiply-adds in kChunks chunks, claimed one at a time by
+// whichever thread is free; each part leaves its result in `sinks`.
+constexpr int kChunks = 32;
+
+struct EpochWork {
+  double (*run)(int64_t iterations) = nullptr;
+  int64_t iterations_per_chunk = 0;
+  std::atomic<int> next_chunk{0};
+  std::vector<double> sinks;
+};
+
+void RunChunks(void* context, int part) {
+  auto* work = static_cast<EpochWork*>(context);
+  double sink = 0;
+  for (int chunk = work->next_chunk.fetch_add(1); chunk < kChunks;
+       chunk = work->next_chunk.fetch_add(1)) {
+    sink += work->run(work->iterations_per_chunk);
+  }
+  work->sinks[part] = sink;
+}
+
 int Serve(bool f64, int threads) {
   __builtin_cpu_init();
   const bool avx512 = __builtin_cpu_supports("avx512f");
   const int vector_bytes = avx512 ? 64 : 32;
   const int lanes = vector_bytes / (f64 ? 8 : 4);
-  double (*run)(int64_t) =
-      avx512 ? (f64 ? Avx512F64 : Avx512F32) : (f64 ? Avx2F64 : Avx2F32);
+  EpochWork work;
+  work.run = avx512 ? (f64 ? Avx512F64 : Avx512F32) : (f64 ? Avx2F64 : Avx2F32);
   // Each iteration does kChains vector FMAs of 2·lanes FLOPs.
   const double flops_per_iteration = 2.0 * lanes * kChains;
-  const int64_t iterations_per_thread = static_cast<int64_t>(
-      kStepFlops * kStepsPerEpoch / flops_per_iteration / threads);
+  work.iterations_per_chunk = static_cast<int64_t>(
+      kStepFlops * kStepsPerEpoch / flops_per_iteration / kChunks);
+  work.sinks.assign(threads, 0);
   std::fprintf(stderr, "fma_peak: %s, %d-byte vectors, %d thread(s)\n",
                f64 ? "f64" : "f32", vector_bytes, threads);
-  std::vector<double> sinks(threads);
+  jit::ThreadPool pool(threads);
   return ServeTimingRequests([&] {
-    std::vector<std::thread> workers;
-    for (int t = 1; t < threads; ++t) {
-      workers.emplace_back([&, t] { sinks[t] = run(iterations_per_thread); });
-    }
-    sinks[0] = run(iterations_per_thread);
-    for (std::thread& worker : workers) worker.join();
-    if (sinks[0] == 12345.0) std::fprintf(stderr, "unlikely\n");
+    work.next_chunk.store(0, std::memory_order_relaxed);
+    pool.Run(&RunChunks, &work);
+    if (work.sinks[0] == 12345.0) std::fprintf(stderr, "unlikely\n");
   });
 }
 

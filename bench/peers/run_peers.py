@@ -195,7 +195,7 @@ def format_table(all_contestants, rounds, seconds):
     fma1 = statistics.median(by_name["FMA peak f32, 1 core"].walls)
     fma2 = statistics.median(by_name["FMA peak f32, 2 cores"].walls)
     lines.append(f"  (the FMA loop itself takes {fma2 / fma1:.2f}x as long on "
-                 "2 cores as on 1; 0.5 on an idle machine)")
+                 "2 cores as on 1, where two free cores would take 0.5x)")
     return "\n".join(lines) + "\n"
 
 
