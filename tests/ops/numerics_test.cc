@@ -48,35 +48,33 @@ TEST(NumericsTest, FindsNaNInTheLastElement) {
   EXPECT_TRUE(std::isnan(bad->value));
 }
 
+// Expects FindNonFinite to call the element with bit pattern `bits` bad
+// exactly when `bad`, alone and in one lane of a vector of ones.
+template <typename T, typename Bits>
+void ExpectBadExactlyWhen(DType dtype, Bits bits, int64_t lane, bool bad) {
+  constexpr int64_t kLength = 48;
+  T values[kLength];
+  std::fill(values, values + kLength, T{1});
+  const int64_t at = lane % kLength;
+  std::memcpy(&values[at], &bits, sizeof(bits));
+  EXPECT_EQ(FindNonFinite(dtype, &values[at], 1).has_value(), bad)
+      << std::hex << bits;
+  EXPECT_EQ(FindNonFinite(dtype, values, kLength).has_value(), bad)
+      << std::hex << bits;
+}
+
 // The scan reads exponent bits: only an all-ones exponent is bad, with any
 // sign and any fraction, in both widths, alone or in any lane of a vector.
 TEST(NumericsTest, OnlyAnAllOnesExponentIsBad) {
-  constexpr int64_t kLength = 48;
   for (uint64_t exponent = 0; exponent <= 0x7ff; ++exponent) {
     for (uint64_t sign : {uint64_t{0}, uint64_t{1} << 63}) {
-      const uint64_t bits = sign | exponent << 52 | 0x5555;
-      double values[kLength];
-      std::fill(values, values + kLength, 1.0);
-      std::memcpy(&values[exponent % kLength], &bits, sizeof(bits));
-      EXPECT_EQ(FindNonFinite(kF64, &values[exponent % kLength], 1).has_value(),
-                exponent == 0x7ff)
-          << std::hex << bits;
-      EXPECT_EQ(FindNonFinite(kF64, values, kLength).has_value(),
-                exponent == 0x7ff)
-          << std::hex << bits;
+      ExpectBadExactlyWhen<double>(kF64, sign | exponent << 52 | 0x5555,
+                                   exponent, exponent == 0x7ff);
     }
   }
   for (uint32_t exponent = 0; exponent <= 0xff; ++exponent) {
-    const uint32_t bits = uint32_t{1} << 31 | exponent << 23 | 0x55;
-    float values[kLength];
-    std::fill(values, values + kLength, 1.0f);
-    std::memcpy(&values[exponent % kLength], &bits, sizeof(bits));
-    EXPECT_EQ(FindNonFinite(kF32, &values[exponent % kLength], 1).has_value(),
-              exponent == 0xff)
-        << std::hex << bits;
-    EXPECT_EQ(FindNonFinite(kF32, values, kLength).has_value(),
-              exponent == 0xff)
-        << std::hex << bits;
+    ExpectBadExactlyWhen<float>(kF32, uint32_t{1} << 31 | exponent << 23 | 0x55,
+                                exponent, exponent == 0xff);
   }
 }
 
