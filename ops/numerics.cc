@@ -46,26 +46,46 @@ inline __attribute__((always_inline)) bool AnyAllOnesExponent(
   return (any >> (8 * sizeof(Bits) - 1)) != 0;
 }
 
-// The blocks' tests for f32 and f64, each compiled for the widest vectors
-// the processor may have and picked when the program loads: the trainer
-// checks every parameter after every step, and the baseline x86-64 build's
-// 16-byte vectors read the cache at half the speed that 64-byte ones do.
-__attribute__((target_clones("avx512f", "avx2", "default"))) bool
-AnyNonFiniteF32(const uint32_t* bits, int64_t count) {
-  return AnyAllOnesExponent<uint32_t, U32x16>(bits, count, 0x7f800000u);
-}
+// The blocks' tests for f32 and f64, each compiled for AVX-512, for AVX2
+// and for baseline x86-64, of which the first call picks the widest the
+// processor has: the trainer checks every parameter after every step, and
+// the baseline build's 16-byte vectors read the cache at half the speed
+// that 64-byte ones do. The pick is a function pointer rather than an
+// ifunc, whose resolver would run before a sanitizer's runtime starts.
+template <typename Bits, typename Vector, Bits kExponentMask>
+struct BlockTest {
+  using Function = bool (*)(const Bits* bits, int64_t count);
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) bool
-AnyNonFiniteF64(const uint64_t* bits, int64_t count) {
-  return AnyAllOnesExponent<uint64_t, U64x8>(bits, count,
-                                             0x7ff0000000000000ull);
-}
+  __attribute__((target("avx512f"))) static bool Avx512(const Bits* bits,
+                                                        int64_t count) {
+    return AnyAllOnesExponent<Bits, Vector>(bits, count, kExponentMask);
+  }
+  __attribute__((target("avx2"))) static bool Avx2(const Bits* bits,
+                                                   int64_t count) {
+    return AnyAllOnesExponent<Bits, Vector>(bits, count, kExponentMask);
+  }
+  static bool Baseline(const Bits* bits, int64_t count) {
+    return AnyAllOnesExponent<Bits, Vector>(bits, count, kExponentMask);
+  }
+
+  static Function Pick() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return &Avx512;
+    if (__builtin_cpu_supports("avx2")) return &Avx2;
+    return &Baseline;
+  }
+
+  static bool Run(const Bits* bits, int64_t count) {
+    static const Function picked = Pick();
+    return picked(bits, count);
+  }
+};
 
 bool AnyAllOnesExponentIn(const uint32_t* bits, int64_t count) {
-  return AnyNonFiniteF32(bits, count);
+  return BlockTest<uint32_t, U32x16, 0x7f800000u>::Run(bits, count);
 }
 bool AnyAllOnesExponentIn(const uint64_t* bits, int64_t count) {
-  return AnyNonFiniteF64(bits, count);
+  return BlockTest<uint64_t, U64x8, 0x7ff0000000000000ull>::Run(bits, count);
 }
 
 template <typename T, typename Bits>
