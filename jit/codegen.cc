@@ -1139,10 +1139,12 @@ llvm::Function* CreateTableFunction(llvm::Module& module,
       llvm::Function::Create(type, linkage, name, module);
   function->setDoesNotThrow();
   // Loops that zero or copy a few kilobytes stay vector stores: a call to
-  // the C library's memset, which LLVM would otherwise make of them, costs
-  // its call and its string-instruction start-up for every group of rows.
+  // the C library's memset or memmove, which LLVM would otherwise make of
+  // them, costs its call and its string-instruction start-up for every
+  // group of rows.
   function->addFnAttr("no-builtin-memset");
   function->addFnAttr("no-builtin-memcpy");
+  function->addFnAttr("no-builtin-memmove");
   llvm::Argument* table = function->getArg(0);
   table->setName("buffer_table");
   // Only the table itself is promised unmodified; the buffers it points to

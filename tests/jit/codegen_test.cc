@@ -39,6 +39,7 @@ namespace {
 using ::kiln::testing::FreshDirectory;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // ---- Running programs ----
 
@@ -1247,6 +1248,38 @@ TEST(EngineTest, KeepsIrAndAssemblyWhenAsked) {
   EXPECT_TRUE((*plain)->ir_before().empty());
   EXPECT_TRUE((*plain)->ir_after().empty());
   EXPECT_TRUE((*plain)->assembly().empty());
+}
+
+// Loops that only zero or copy memory stay the kernel's own vector stores:
+// LLVM would otherwise turn them into calls to memset or memmove, whose
+// call and start-up cost more than the few kilobytes kernels move at a time.
+TEST(EngineTest, ZeroingAndCopyingLoopsCallNoLibraryFunction) {
+  const int64_t n = 4096;
+  const LoopProgram zero =
+      Elementwise(DType::kF32, 0, 1, n, 16, [](const std::vector<ExprPtr>&) {
+        return std::vector<ExprPtr>{Constant(0, ScalarKind::kF32, 16)};
+      });
+  const LoopProgram copy =
+      Elementwise(DType::kF32, 1, 1, n, 16,
+                  [](const std::vector<ExprPtr>& x) { return x; });
+  std::vector<float> in = RandomValues<float>(n, -10, 10, 41);
+  for (const auto& [program, key] :
+       {std::pair{&zero, "zeroing"}, std::pair{&copy, "copying"}}) {
+    absl::StatusOr<std::unique_ptr<CompiledCode>> code =
+        Compile(*program, key, {.keep_assembly = true});
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_THAT((*code)->assembly(), Not(HasSubstr("memset"))) << key;
+    EXPECT_THAT((*code)->assembly(), Not(HasSubstr("memcpy"))) << key;
+    EXPECT_THAT((*code)->assembly(), Not(HasSubstr("memmove"))) << key;
+    std::vector<float> out(n, 7);
+    if (program == &zero) {
+      RunOn(**code, {out.data()});
+      EXPECT_TRUE(BitIdentical(out, std::vector<float>(n, 0)));
+    } else {
+      RunOn(**code, {in.data(), out.data()});
+      EXPECT_TRUE(BitIdentical(out, in));
+    }
+  }
 }
 
 // Code is unloaded with its CompiledCode; programs of the same key coexist.
