@@ -354,11 +354,10 @@ absl::StatusOr<std::vector<int64_t>> ReadHeader(const std::string& path,
   return DecodeDims(dim_bytes);
 }
 
-// Reads the `count` bytes of the data section that follow the `done` read
-// before; a shortfall is reported against the header's `data_bytes`.
+// Reads the first `count` bytes of the data section; a shortfall is
+// reported against the header's `data_bytes`.
 absl::StatusOr<std::vector<uint8_t>> ReadData(const std::string& path,
                                               ByteSource& source, int64_t count,
-                                              int64_t done,
                                               int64_t data_bytes) {
   const size_t total = static_cast<size_t>(count);
   std::vector<uint8_t> values;
@@ -369,10 +368,10 @@ absl::StatusOr<std::vector<uint8_t>> ReadData(const std::string& path,
     KILN_ASSIGN_OR_RETURN(size_t got,
                           source.Read(values.data() + offset, chunk));
     if (got < chunk) {
-      return PathError(absl::StatusCode::kDataLoss, path,
-                       absl::StrCat("truncated: header says ", data_bytes,
-                                    " data bytes, ", source.Noun(), " has ",
-                                    done + static_cast<int64_t>(offset + got)));
+      return PathError(
+          absl::StatusCode::kDataLoss, path,
+          absl::StrCat("truncated: header says ", data_bytes, " data bytes, ",
+                       source.Noun(), " has ", offset + got));
     }
   }
   return values;
@@ -404,27 +403,19 @@ absl::Status CheckAtEnd(const std::string& path, ByteSource& source,
   return TrailingData(path, trailing, data_bytes);
 }
 
-// The data section's last `rest` bytes, which a read of the first items
-// leaves unread: a raw file's size tells whether they are all there and
-// nothing follows them, so they need not be read; a gzip stream must be
-// read to its end, whose checksum covers it all.
-absl::Status CheckRest(const std::string& path, ByteSource& source,
-                       int64_t read_bytes, int64_t data_bytes) {
-  const int64_t rest = data_bytes - read_bytes;
-  KILN_ASSIGN_OR_RETURN(std::optional<int64_t> remaining, source.Remaining());
-  if (!remaining.has_value()) {
-    KILN_RETURN_IF_ERROR(
-        ReadData(path, source, rest, read_bytes, data_bytes).status());
-    return CheckAtEnd(path, source, data_bytes);
-  }
-  if (*remaining < rest) {
+// Fails unless exactly `data_bytes` bytes follow, going by the `remaining`
+// bytes a raw file's size leaves after the header, with the messages
+// ReadData and CheckAtEnd would give after reading them all.
+absl::Status CheckDataSize(const std::string& path, const ByteSource& source,
+                           int64_t remaining, int64_t data_bytes) {
+  if (remaining < data_bytes) {
     return PathError(
         absl::StatusCode::kDataLoss, path,
         absl::StrCat("truncated: header says ", data_bytes, " data bytes, ",
-                     source.Noun(), " has ", read_bytes + *remaining));
+                     source.Noun(), " has ", remaining));
   }
-  if (*remaining > rest) {
-    return TrailingData(path, static_cast<size_t>(*remaining - rest),
+  if (remaining > data_bytes) {
+    return TrailingData(path, static_cast<size_t>(remaining - data_bytes),
                         data_bytes);
   }
   return absl::OkStatus();
@@ -438,17 +429,23 @@ absl::StatusOr<IdxArray> ReadIdx(const std::string& path, int64_t max_items) {
   KILN_ASSIGN_OR_RETURN(array.dims, ReadHeader(path, *source));
   KILN_ASSIGN_OR_RETURN(const int64_t data_bytes, DataBytes(path, array.dims));
   array.file_items = array.dims[0];
-  if (max_items <= 0 || max_items >= array.dims[0]) {
+  const int64_t items =
+      max_items > 0 && max_items < array.dims[0] ? max_items : array.dims[0];
+  const int64_t kept_bytes = data_bytes / array.dims[0] * items;
+  KILN_ASSIGN_OR_RETURN(std::optional<int64_t> remaining, source->Remaining());
+  if (items < array.dims[0] && remaining.has_value()) {
+    // A raw file: its size vouches for the items left unread.
+    KILN_RETURN_IF_ERROR(CheckDataSize(path, *source, *remaining, data_bytes));
     KILN_ASSIGN_OR_RETURN(array.values,
-                          ReadData(path, *source, data_bytes, 0, data_bytes));
+                          ReadData(path, *source, kept_bytes, data_bytes));
+  } else {
+    // A gzip stream is read to its end, whose checksum covers it all.
+    KILN_ASSIGN_OR_RETURN(array.values,
+                          ReadData(path, *source, data_bytes, data_bytes));
     KILN_RETURN_IF_ERROR(CheckAtEnd(path, *source, data_bytes));
-    return array;
+    array.values.resize(static_cast<size_t>(kept_bytes));
   }
-  const int64_t read_bytes = data_bytes / array.dims[0] * max_items;
-  KILN_ASSIGN_OR_RETURN(array.values,
-                        ReadData(path, *source, read_bytes, 0, data_bytes));
-  KILN_RETURN_IF_ERROR(CheckRest(path, *source, read_bytes, data_bytes));
-  array.dims[0] = max_items;
+  array.dims[0] = items;
   return array;
 }
 
