@@ -611,15 +611,12 @@ class KernelLowering {
     }
     // The decision is taken once per part, before its first chunk.
     std::vector<StmtPtr> decide;
-    Var skip = NewVar(kernel_);
-    ExprPtr pays = ZeroSkippingPays(*skipping, decide);
-    decide.push_back(Assign(skip, std::move(pays)));
+    ExprPtr skip = ZeroSkippingPays(*skipping, decide);
     std::vector<StmtPtr> sparse =
         skipping->row_group > 0
             ? GroupedSkippingMatMul(a, b, k, n, *skipping, rows)
             : SkippingMatMul(a, b, k, *skipping, rows);
-    StmtPtr product = If(VarRef(skip, {ScalarKind::kBool, 1}),
-                         std::move(sparse), std::move(dense));
+    StmtPtr product = If(skip, std::move(sparse), std::move(dense));
     if (chunks > 0) {
       kernel_.prologue = Block(std::move(decide));
       kernel_.body = product;
@@ -914,7 +911,8 @@ class KernelLowering {
   // Statements that decide, per run, whether skipping pays and is exact:
   // a sample of the left operand (see kDensitySampleVectors) is sparse
   // enough, and the whole right one finite, so that every skipped term is
-  // an exact zero. Returns the decision.
+  // an exact zero. Returns the decision: a variable that the statements
+  // assign, so that a prologue can take it once for every chunk.
   ExprPtr ZeroSkippingPays(const ZeroSkipping& plan,
                            std::vector<StmtPtr>& statements) {
     ExprPtr zero = Constant(0, kind_);
@@ -943,7 +941,10 @@ class KernelLowering {
         std::floor(kSkipMaxDensity * static_cast<double>(sampled_elements));
     ExprPtr count = Select(Binary(BinaryOp::kEqual, finite_sum, zero), nonzeros,
                            Constant(threshold + 1, kind_));
-    return Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_));
+    Var skip = NewVar(kernel_);
+    statements.push_back(Assign(
+        skip, Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_))));
+    return VarRef(skip, {ScalarKind::kBool, 1});
   }
 
   // Statements that combine term(x) over the `elements` elements of
@@ -1034,16 +1035,13 @@ class KernelLowering {
     const int64_t chunk_count = kColumnChunks * row_chunks.count;
     SplitKernel(kernel_, chunk_count, 1, chunk_count);
     std::vector<StmtPtr> decide;
-    Var skip = NewVar(kernel_);
-    ExprPtr pays = ZeroSkippingPays(plan, decide);
-    decide.push_back(Assign(skip, std::move(pays)));
+    ExprPtr skip = ZeroSkippingPays(plan, decide);
     kernel_.prologue = Block(std::move(decide));
     StmtPtr sparse =
         SparseColumnChunks(a, b, k, n, widest, plan, all_rows, row_chunks);
     std::vector<StmtPtr> plain = DenseMatMul(
         a, b, k, n, widest, PlainRowsOfChunk(a.shape()[0], row_chunks));
-    kernel_.body =
-        If(VarRef(skip, {ScalarKind::kBool, 1}), {sparse}, std::move(plain));
+    kernel_.body = If(skip, {sparse}, std::move(plain));
     return absl::OkStatus();
   }
 
