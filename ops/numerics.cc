@@ -81,20 +81,16 @@ struct BlockTest {
   }
 };
 
-bool AnyAllOnesExponentIn(const uint32_t* bits, int64_t count) {
-  return BlockTest<uint32_t, U32x16, 0x7f800000u>::Run(bits, count);
-}
-bool AnyAllOnesExponentIn(const uint64_t* bits, int64_t count) {
-  return BlockTest<uint64_t, U64x8, 0x7ff0000000000000ull>::Run(bits, count);
-}
+using F32BlockTest = BlockTest<uint32_t, U32x16, 0x7f800000u>;
+using F64BlockTest = BlockTest<uint64_t, U64x8, 0x7ff0000000000000ull>;
 
-template <typename T, typename Bits>
+template <typename T, typename Bits, typename Test>
 std::optional<NonFiniteValue> Find(const void* data, int64_t count) {
   static_assert(sizeof(T) == sizeof(Bits));
   const Bits* bits = static_cast<const Bits*>(data);
   for (int64_t begin = 0; begin < count; begin += kBlockElements) {
     const int64_t length = std::min(kBlockElements, count - begin);
-    if (!AnyAllOnesExponentIn(bits + begin, length)) continue;
+    if (!Test::Run(bits + begin, length)) continue;
     for (int64_t i = begin; i < begin + length; ++i) {
       T value;
       std::memcpy(&value, &bits[i], sizeof(T));
@@ -110,9 +106,9 @@ std::optional<NonFiniteValue> FindNonFinite(DType dtype, const void* data,
                                             int64_t count) {
   switch (dtype) {
     case DType::kF32:
-      return Find<float, uint32_t>(data, count);
+      return Find<float, uint32_t, F32BlockTest>(data, count);
     case DType::kF64:
-      return Find<double, uint64_t>(data, count);
+      return Find<double, uint64_t, F64BlockTest>(data, count);
   }
   KILN_UNREACHABLE("invalid dtype");
 }
