@@ -138,18 +138,27 @@ struct KernelCheck {
 };
 
 std::vector<KernelCheck> KernelChecks(Graph& graph, const FusionPlan& plan,
-                                      const LoopProgram& loops) {
+                                      const LoweredProgram& lowered) {
   std::vector<KernelCheck> checks;
-  for (size_t k = 0; k < plan.kernels.size(); ++k) {
-    const Node& root = plan.kernels[k].root;
-    const Node& parameter = plan.kernels[k].updates_in_place;
+  for (size_t k = 0; k < lowered.loops.kernels.size(); ++k) {
+    const KernelPlan& planned = plan.kernels[lowered.plan_kernels[k]];
+    const Node& root = planned.root;
+    const Node& parameter = planned.updates_in_place;
+    // The first kernel of a product with halved sums stores the two
+    // halves' sums, not the root.
+    const bool halves = k + 1 < lowered.loops.kernels.size() &&
+                        lowered.plan_kernels[k + 1] == lowered.plan_kernels[k];
+    const Node& computed = halves ? planned.producer : root;
     std::string description = absl::StrCat(
-        "kernel ", loops.kernels[k].name, ", computing ", OpName(root.op()),
-        " (at ", LocationString(graph.data(root.id()).where), ")");
-    if (parameter.ok()) {
+        "kernel ", lowered.loops.kernels[k].name, ", computing ",
+        halves ? "the halved sums of " : "", OpName(computed.op()), " (at ",
+        LocationString(graph.data(computed.id()).where), ")");
+    if (parameter.ok() && !halves) {
       absl::StrAppend(&description, " into parameter '", parameter.name(), "'");
     }
-    checks.push_back({std::move(description), root.shape()});
+    Shape shape = computed.shape();
+    if (halves) shape.insert(shape.begin(), 2);
+    checks.push_back({std::move(description), std::move(shape)});
   }
   return checks;
 }
@@ -649,7 +658,7 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   }
 
   std::vector<KernelCheck> checks;
-  if (options_.check_numerics) checks = KernelChecks(copy, plan, lowered.loops);
+  if (options_.check_numerics) checks = KernelChecks(copy, plan, lowered);
   std::unique_ptr<KernelProfile> profile;
   if (options_.profile_kernels && !options_.check_numerics) {
     profile = std::make_unique<KernelProfile>(last_report_.kernel_names,

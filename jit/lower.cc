@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/base/check.h"
 #include "ops/base/status_macros.h"
+#include "ops/product_sums.h"
 #include "ops/shape.h"
 
 namespace kiln::jit {
@@ -127,6 +128,28 @@ std::vector<ExprPtr> Indices(const std::vector<Var>& vars) {
   return indices;
 }
 
+// A product whose sums are halved (ops/product_sums.h) becomes two kernels.
+// The first computes each half's sums into a buffer of partial sums
+// [2, m, n], one half per chunk, so that with two parts each computes one
+// half from its own half of b's rows; the second adds the halves and
+// applies the epilogue.
+struct HalvedSums {
+  enum class Stage { kNone, kPartialSums, kSumOfHalves };
+  Stage stage = Stage::kNone;
+  // kSumOfHalves: the buffer of partial sums.
+  int partial_sums = -1;
+};
+
+// The product of a kernel whose sums are halved, or an invalid node.
+Node HalvedProductOf(const KernelPlan& planned) {
+  if (planned.kind != KernelPlan::Kind::kCompute || !planned.producer.ok() ||
+      planned.producer.op() != OpKind::kMatMul) {
+    return Node();
+  }
+  const Shape& a = planned.producer.input(0).shape();
+  return HalvedSumSplit(a[0], a[1]) > 0 ? planned.producer : Node();
+}
+
 // Builds one kernel of a program.
 class KernelLowering {
  public:
@@ -141,8 +164,11 @@ class KernelLowering {
         add_local_(std::move(add_local)),
         kernel_(kernel) {}
 
-  // Lowers `planned`, storing its root's value into `target`.
-  absl::Status Lower(const KernelPlan& planned, int target) {
+  // Lowers `planned`, storing its root's value into `target`, or one of
+  // the two kernels of its product's halved sums.
+  absl::Status Lower(const KernelPlan& planned, int target,
+                     const HalvedSums& halves = {}) {
+    halves_ = halves;
     root_ = planned.root;
     target_ = target;
     kind_ = ScalarKindOf(root_.dtype());
@@ -580,6 +606,17 @@ class KernelLowering {
     ExprPtr begin, grain_end, end;
   };
 
+  // The terms p in [begin, end) that a product's loops add up: all of
+  // [0, k), or one half of a halved sum (ops/product_sums.h). The sums of
+  // a half are stored raw into the partial-sums buffer, the kernel's
+  // target, at partial_offset (see LowerPartialSums); any other sums go
+  // through the epilogue into the root.
+  struct SumRange {
+    int64_t begin = 0;
+    int64_t end = 0;
+    int64_t partial_offset = -1;
+  };
+
   absl::Status LowerMatMul() {
     Node a = producer_.input(0);
     Node b = producer_.input(1);
@@ -587,6 +624,14 @@ class KernelLowering {
     const int64_t k = a.shape()[1];
     const int64_t n = b.shape()[1];
     const int widest = VectorReadable(root_) ? VectorLanes() : 1;
+    switch (halves_.stage) {
+      case HalvedSums::Stage::kPartialSums:
+        return LowerPartialSums(a, b, k, n, widest);
+      case HalvedSums::Stage::kSumOfHalves:
+        return LowerSumOfHalves(m, n, widest);
+      case HalvedSums::Stage::kNone:
+        break;
+    }
     std::optional<ZeroSkipping> skipping = PlanZeroSkipping(a, b, n, widest);
     // Parts get whole register blocks (or groups, which are whole blocks
     // too) of rows; only the last part has single rows.
@@ -604,18 +649,19 @@ class KernelLowering {
       SplitKernel(kernel_, m, grain, chunks);
       rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
     }
-    std::vector<StmtPtr> dense = DenseMatMul(a, b, k, n, widest, rows);
+    const SumRange sum{.begin = 0, .end = k};
+    std::vector<StmtPtr> dense = DenseMatMul(a, b, sum, n, widest, rows);
     if (!skipping.has_value()) {
       kernel_.body = Block(std::move(dense));
       return absl::OkStatus();
     }
     // The decision is taken once per part, before its first chunk.
     std::vector<StmtPtr> decide;
-    ExprPtr skip = ZeroSkippingPays(*skipping, decide);
+    ExprPtr skip = ZeroSkippingPays(*skipping, sum, decide);
     std::vector<StmtPtr> sparse =
         skipping->row_group > 0
             ? GroupedSkippingMatMul(a, b, k, n, *skipping, rows)
-            : SkippingMatMul(a, b, k, *skipping, rows);
+            : SkippingMatMul(a, b, sum, *skipping, rows);
     StmtPtr product = If(skip, std::move(sparse), std::move(dense));
     if (chunks > 0) {
       kernel_.prologue = Block(std::move(decide));
@@ -627,11 +673,82 @@ class KernelLowering {
     return absl::OkStatus();
   }
 
+  // The first kernel of a product whose sums are halved (see HalvedSums):
+  // chunk h of two adds the terms of half h for every row and stores the
+  // sums into half h of the target, the [2, m, n] partial sums; a run of
+  // one part computes both halves. Each half decides for itself whether to
+  // skip the input's zeros, checking only its own rows of b, so that a
+  // part that computes one half reads nothing of b's other half.
+  absl::Status LowerPartialSums(Node a, Node b, int64_t k, int64_t n,
+                                int widest) {
+    const int64_t m = a.shape()[0];
+    const int64_t split = HalvedSumSplit(m, k);
+    KILN_CHECK(split > 0);
+    std::optional<ZeroSkipping> skipping = PlanZeroSkipping(a, b, n, widest);
+    // The grouped loop of a transposed input sums in its outer loop, over
+    // the whole range; such products take the plain loop.
+    if (skipping.has_value() && skipping->row_group > 0) skipping.reset();
+    const RowRange rows{IndexConstant(0),
+                        IndexConstant(m / kMatMulBlockRows * kMatMulBlockRows),
+                        IndexConstant(m)};
+    SplitKernel(kernel_, 2, 1, 2);
+    std::vector<StmtPtr> body;
+    for (int64_t half = 0; half < 2; ++half) {
+      const SumRange sum{.begin = half == 0 ? 0 : split,
+                         .end = half == 0 ? split : k,
+                         .partial_offset = half * m * n};
+      std::vector<StmtPtr> product = DenseMatMul(a, b, sum, n, widest, rows);
+      if (skipping.has_value()) {
+        std::vector<StmtPtr> decide;
+        ExprPtr skip = ZeroSkippingPays(*skipping, sum, decide);
+        decide.push_back(If(skip, SkippingMatMul(a, b, sum, *skipping, rows),
+                            std::move(product)));
+        product = std::move(decide);
+      }
+      // The chunk [begin, end) of iterations {0, 1} holds half `half`.
+      ExprPtr holds_half =
+          half == 0 ? Binary(BinaryOp::kLess, SplitBegin(), IndexConstant(1))
+                    : Binary(BinaryOp::kGreater, SplitEnd(), IndexConstant(1));
+      body.push_back(If(std::move(holds_half), std::move(product)));
+    }
+    kernel_.body = Block(std::move(body));
+    return absl::OkStatus();
+  }
+
+  // The second kernel of a product whose sums are halved: for each row,
+  // the first half's sums plus the second's, through the epilogue into the
+  // root. Rows are split between the parts, at least two chunks of them,
+  // so that both cores share this kernel and each then holds the rows it
+  // wrote.
+  absl::Status LowerSumOfHalves(int64_t m, int64_t n, int widest) {
+    Var i = NewVar(kernel_);
+    std::vector<StmtPtr> row;
+    for (const Slot& slot : RowSlots(n, widest)) {
+      ActiveLanes active(*this, slot.active);
+      const Position index =
+          Coordinates({Index(i), IndexConstant(slot.column)});
+      ExprPtr at = Index(i) * n + slot.column;
+      ExprPtr sums = Binary(
+          BinaryOp::kAdd, Load(halves_.partial_sums, at, kind_, slot.lanes),
+          Load(halves_.partial_sums, at + m * n, kind_, slot.lanes));
+      row.push_back(StoreRoot(index, RootValue(index, slot.lanes, sums)));
+    }
+    const int64_t chunks = std::min(m, std::max<int64_t>(2, ChunksFor(m * n)));
+    if (chunks < 2) {
+      kernel_.body = For(i, 0, m, 1, std::move(row));
+      return absl::OkStatus();
+    }
+    SplitKernel(kernel_, m, 1, chunks);
+    kernel_.body = For(i, SplitBegin(), SplitEnd(), 1, std::move(row));
+    return absl::OkStatus();
+  }
+
   // The plain product: for each column segment, register blocks of
   // kMatMulBlockRows rows by up to MatMulBlockVectors vectors, the right
   // operand's panel reused across all row blocks.
-  std::vector<StmtPtr> DenseMatMul(Node a, Node b, int64_t k, int64_t n,
-                                   int widest, const RowRange& rows) {
+  std::vector<StmtPtr> DenseMatMul(Node a, Node b, const SumRange& sum,
+                                   int64_t n, int widest,
+                                   const RowRange& rows) {
     // Column segments: blocks of several full-width vectors, then the
     // vectors of RowSlots, each run of equal ones in one loop.
     struct Segment {
@@ -674,10 +791,10 @@ class KernelLowering {
           j, segment.begin, segment.end,
           int64_t{segment.lanes} * segment.vectors,
           {For(i, rows.begin, rows.grain_end, kMatMulBlockRows,
-               MatMulBlock(a, b, k, i, Index(j), kMatMulBlockRows, slots,
+               MatMulBlock(a, b, sum, i, Index(j), kMatMulBlockRows, slots,
                            std::nullopt)),
            For(i, rows.grain_end, rows.end, 1,
-               MatMulBlock(a, b, k, i, Index(j), 1, slots, std::nullopt))}));
+               MatMulBlock(a, b, sum, i, Index(j), 1, slots, std::nullopt))}));
     }
     return body;
   }
@@ -689,7 +806,7 @@ class KernelLowering {
   // of the block's rows of a is nonzero; the terms left out are a·b with a
   // zero a and a finite b, exact zeros, and an accumulator that starts at +0
   // is never −0, so adding them would change no bit.
-  std::vector<StmtPtr> MatMulBlock(Node a, Node b, int64_t k, Var i,
+  std::vector<StmtPtr> MatMulBlock(Node a, Node b, const SumRange& sum, Var i,
                                    ExprPtr column, int rows,
                                    const std::vector<Slot>& slots,
                                    std::optional<NonzeroScan> scan) {
@@ -702,25 +819,36 @@ class KernelLowering {
             Assign(accumulators[r].back(), Constant(0, kind_, slot.lanes)));
       }
     }
+    // A nonzero scan counts positions from the start of the range, a plain
+    // loop from zero.
     Var p = NewVar(kernel_);
+    ExprPtr position = scan.has_value() ? Index(p) + sum.begin : Index(p);
     std::vector<StmtPtr> step =
-        scan.has_value()
-            ? BlockStepByColumn(a, b, i, p, column, rows, slots, accumulators)
-            : BlockStepByRow(a, b, i, p, column, rows, slots, accumulators);
+        scan.has_value() ? BlockStepByColumn(a, b, i, position, column, rows,
+                                             slots, accumulators)
+                         : BlockStepByRow(a, b, i, position, column, rows,
+                                          slots, accumulators);
     if (scan.has_value()) {
       block.push_back(ForNonzero(p, *std::move(scan), std::move(step)));
     } else {
-      block.push_back(For(p, 0, k, 1, std::move(step)));
+      block.push_back(For(p, sum.begin, sum.end, 1, std::move(step)));
     }
     for (int r = 0; r < rows; ++r) {
       for (size_t c = 0; c < slots.size(); ++c) {
         const int lanes = slots[c].lanes;
         ActiveLanes active(*this, slots[c].active);
+        ExprPtr sums = VarRef(accumulators[r][c], {kind_, lanes});
+        if (sum.partial_offset >= 0) {
+          // Half of a halved sum, into its half of the partial sums.
+          ExprPtr at = (Index(i) + int64_t{r}) * producer_.shape()[1] +
+                       sum.partial_offset;
+          block.push_back(Store(target_, column + slots[c].column + at, sums,
+                                lanes > 1 ? slots[c].active : 0));
+          continue;
+        }
         const Position index =
             Coordinates({Index(i) + int64_t{r}, column + slots[c].column});
-        block.push_back(StoreRoot(
-            index, RootValue(index, lanes,
-                             VarRef(accumulators[r][c], {kind_, lanes}))));
+        block.push_back(StoreRoot(index, RootValue(index, lanes, sums)));
       }
     }
     return block;
@@ -729,7 +857,7 @@ class KernelLowering {
   // One step p of a register block, as the plain product runs it: every
   // right-operand vector loaded first, then each row's updates.
   std::vector<StmtPtr> BlockStepByRow(
-      Node a, Node b, Var i, Var p, ExprPtr column, int rows,
+      Node a, Node b, Var i, ExprPtr p, ExprPtr column, int rows,
       const std::vector<Slot>& slots,
       const std::vector<std::vector<Var>>& accumulators) {
     std::vector<StmtPtr> step;
@@ -737,9 +865,9 @@ class KernelLowering {
     for (const Slot& slot : slots) {
       ActiveLanes active(*this, slot.active);
       b_vectors.push_back(NewVar(kernel_));
-      step.push_back(Assign(
-          b_vectors.back(),
-          Value(b, Coordinates({Index(p), column + slot.column}), slot.lanes)));
+      step.push_back(
+          Assign(b_vectors.back(),
+                 Value(b, Coordinates({p, column + slot.column}), slot.lanes)));
     }
     for (int r = 0; r < rows; ++r) {
       std::map<int, Var> broadcasts = Broadcasts(a, i, p, r, slots, step);
@@ -757,7 +885,7 @@ class KernelLowering {
   // by every row as soon as it is loaded, so that one vector is live at a
   // time.
   std::vector<StmtPtr> BlockStepByColumn(
-      Node a, Node b, Var i, Var p, ExprPtr column, int rows,
+      Node a, Node b, Var i, ExprPtr p, ExprPtr column, int rows,
       const std::vector<Slot>& slots,
       const std::vector<std::vector<Var>>& accumulators) {
     std::vector<StmtPtr> step;
@@ -768,9 +896,9 @@ class KernelLowering {
     for (size_t c = 0; c < slots.size(); ++c) {
       ActiveLanes active(*this, slots[c].active);
       Var b_vector = NewVar(kernel_);
-      step.push_back(Assign(
-          b_vector, Value(b, Coordinates({Index(p), column + slots[c].column}),
-                          slots[c].lanes)));
+      step.push_back(
+          Assign(b_vector, Value(b, Coordinates({p, column + slots[c].column}),
+                                 slots[c].lanes)));
       for (int r = 0; r < rows; ++r) {
         step.push_back(Accumulate(accumulators[r][c],
                                   broadcasts[r][slots[c].lanes], b_vector,
@@ -782,11 +910,10 @@ class KernelLowering {
 
   // Statements broadcasting a[i + r, p] once per width the slots use;
   // returns the variables by width.
-  std::map<int, Var> Broadcasts(Node a, Var i, Var p, int r,
+  std::map<int, Var> Broadcasts(Node a, Var i, ExprPtr p, int r,
                                 const std::vector<Slot>& slots,
                                 std::vector<StmtPtr>& step) {
-    ExprPtr element =
-        Value(a, Coordinates({Index(i) + int64_t{r}, Index(p)}), 1);
+    ExprPtr element = Value(a, Coordinates({Index(i) + int64_t{r}, p}), 1);
     std::map<int, Var> broadcasts;
     for (const Slot& slot : slots) {
       if (broadcasts.contains(slot.lanes)) continue;
@@ -818,6 +945,7 @@ class KernelLowering {
     int64_t row_stride = 0;
     int b_buffer = -1;
     int64_t b_elements = 0;
+    int64_t b_row_length = 0;
     // Rows per register block, and the columns of each block.
     int block_rows = 1;
     std::vector<std::vector<Slot>> column_blocks;
@@ -868,6 +996,7 @@ class KernelLowering {
     plan.b_buffer = RowMajorBuffer(b);
     if (plan.b_buffer < 0) return std::nullopt;
     plan.b_elements = NumElements(b.shape());
+    plan.b_row_length = n;
 
     // Vectors of accumulators across a row.
     const std::vector<Slot> slots = RowSlots(n, widest);
@@ -910,10 +1039,11 @@ class KernelLowering {
 
   // Statements that decide, per run, whether skipping pays and is exact:
   // a sample of the left operand (see kDensitySampleVectors) is sparse
-  // enough, and the whole right one finite, so that every skipped term is
-  // an exact zero. Returns the decision: a variable that the statements
+  // enough, and the right one finite in the rows that `sum` reads (all of
+  // them but for half of a halved sum), so that every skipped term is an
+  // exact zero. Returns the decision: a variable that the statements
   // assign, so that a prologue can take it once for every chunk.
-  ExprPtr ZeroSkippingPays(const ZeroSkipping& plan,
+  ExprPtr ZeroSkippingPays(const ZeroSkipping& plan, const SumRange& sum,
                            std::vector<StmtPtr>& statements) {
     ExprPtr zero = Constant(0, kind_);
     auto nonzero = [&](ExprPtr x) {
@@ -933,8 +1063,10 @@ class KernelLowering {
     ExprPtr nonzeros =
         FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd, nonzero,
                  statements, sample_step, &sampled_elements);
-    ExprPtr finite_sum = FlatFold(plan.b_buffer, plan.b_elements,
-                                  BinaryOp::kAdd, zero_if_finite, statements);
+    ExprPtr finite_sum =
+        FlatFold(plan.b_buffer, (sum.end - sum.begin) * plan.b_row_length,
+                 BinaryOp::kAdd, zero_if_finite, statements, /*vector_step=*/1,
+                 /*folded=*/nullptr, /*first=*/sum.begin * plan.b_row_length);
     // Counts above the threshold, or a right operand that is not finite,
     // choose the plain product.
     const double threshold =
@@ -948,19 +1080,19 @@ class KernelLowering {
   }
 
   // Statements that combine term(x) over the `elements` elements of
-  // `buffer` with `op` (kAdd or kMax), vectors first and then a scalar
-  // tail; returns the scalar result. With a `vector_step` above 1 they take
-  // only every vector_step-th vector and no tail, a sample; the elements
-  // taken are counted into `*folded` when it is given. The terms must be
-  // ones whose combination is exact in any order: counts (0 or 1), whose
-  // sums of up to 2^24 are exact in f32, which is more than a decision
-  // needs, or terms that are +0 or NaN. The vectors therefore go to
-  // kFoldChains accumulators in turn, whose chains of dependent operations
-  // overlap, and are combined at the end.
+  // `buffer` from element `first` on with `op` (kAdd or kMax), vectors
+  // first and then a scalar tail; returns the scalar result. With a
+  // `vector_step` above 1 they take only every vector_step-th vector and no
+  // tail, a sample; the elements taken are counted into `*folded` when it is
+  // given. The terms must be ones whose combination is exact in any order:
+  // counts (0 or 1), whose sums of up to 2^24 are exact in f32, which is more
+  // than a decision needs, or terms that are +0 or NaN. The vectors therefore
+  // go to kFoldChains accumulators in turn, whose chains of dependent
+  // operations overlap, and are combined at the end.
   ExprPtr FlatFold(int buffer, int64_t elements, BinaryOp op,
                    const std::function<ExprPtr(ExprPtr)>& term,
                    std::vector<StmtPtr>& statements, int64_t vector_step = 1,
-                   int64_t* folded = nullptr) {
+                   int64_t* folded = nullptr, int64_t first = 0) {
     const int lanes = VectorLanes();
     const ValueType type{kind_, lanes};
     const int64_t vectors = elements / lanes;
@@ -976,8 +1108,9 @@ class KernelLowering {
         statements.push_back(Assign(totals.back(), Constant(0, kind_, lanes)));
       }
       auto fold_into = [&](Var total, ExprPtr at) {
-        return Assign(total, Binary(op, VarRef(total, type),
-                                    term(Load(buffer, at, kind_, lanes))));
+        return Assign(total,
+                      Binary(op, VarRef(total, type),
+                             term(Load(buffer, at + first, kind_, lanes))));
       };
       // Groups of `chains` vectors, then the vectors left over into the
       // first accumulator.
@@ -1006,10 +1139,11 @@ class KernelLowering {
       Var q = NewVar(kernel_);
       const ValueType scalar{kind_, 1};
       statements.push_back(Assign(tail, result));
-      statements.push_back(
-          For(q, vectors * lanes, elements, 1,
-              {Assign(tail, Binary(op, VarRef(tail, scalar),
-                                   term(Load(buffer, Index(q), kind_, 1))))}));
+      statements.push_back(For(
+          q, vectors * lanes, elements, 1,
+          {Assign(tail,
+                  Binary(op, VarRef(tail, scalar),
+                         term(Load(buffer, Index(q) + first, kind_, 1))))}));
       result = VarRef(tail, scalar);
       count = elements;
     }
@@ -1035,12 +1169,13 @@ class KernelLowering {
     const int64_t chunk_count = kColumnChunks * row_chunks.count;
     SplitKernel(kernel_, chunk_count, 1, chunk_count);
     std::vector<StmtPtr> decide;
-    ExprPtr skip = ZeroSkippingPays(plan, decide);
+    ExprPtr skip = ZeroSkippingPays(plan, {.begin = 0, .end = k}, decide);
     kernel_.prologue = Block(std::move(decide));
     StmtPtr sparse =
         SparseColumnChunks(a, b, k, n, widest, plan, all_rows, row_chunks);
-    std::vector<StmtPtr> plain = DenseMatMul(
-        a, b, k, n, widest, PlainRowsOfChunk(a.shape()[0], row_chunks));
+    std::vector<StmtPtr> plain =
+        DenseMatMul(a, b, {.begin = 0, .end = k}, n, widest,
+                    PlainRowsOfChunk(a.shape()[0], row_chunks));
     kernel_.body = If(skip, {sparse}, std::move(plain));
     return absl::OkStatus();
   }
@@ -1078,7 +1213,7 @@ class KernelLowering {
     auto sparse = [&](const std::vector<Slot>& part, const RowRange& rows) {
       ZeroSkipping columns = plan;
       if (part.size() < slots.size()) columns.column_blocks = {part};
-      return Block(SkippingMatMul(a, b, k, columns, rows));
+      return Block(SkippingMatMul(a, b, {.begin = 0, .end = k}, columns, rows));
     };
     std::vector<StmtPtr> chunks;
     const int64_t count = static_cast<int64_t>(slots.size());
@@ -1126,7 +1261,7 @@ class KernelLowering {
 
   // The zero-skipping product: for each column block, register blocks of
   // plan.block_rows rows that visit only their rows' nonzero positions.
-  std::vector<StmtPtr> SkippingMatMul(Node a, Node b, int64_t k,
+  std::vector<StmtPtr> SkippingMatMul(Node a, Node b, const SumRange& sum,
                                       const ZeroSkipping& plan,
                                       const RowRange& rows) {
     static_assert(kMatMulBlockRows % kMaxSkipBlockRows == 0,
@@ -1146,18 +1281,19 @@ class KernelLowering {
       if (block_rows_max > 1) block_sizes.push_back(1);
       for (int block_rows : block_sizes) {
         Var i = NewVar(kernel_);
-        const NonzeroScan scan{.buffer = plan.a_buffer,
-                               .index = Index(i) * plan.row_stride,
-                               .extent = k,
-                               .stride = plan.stride,
-                               .rows = block_rows,
-                               .row_stride = plan.row_stride};
+        const NonzeroScan scan{
+            .buffer = plan.a_buffer,
+            .index = Index(i) * plan.row_stride + sum.begin * plan.stride,
+            .extent = sum.end - sum.begin,
+            .stride = plan.stride,
+            .rows = block_rows,
+            .row_stride = plan.row_stride};
         const bool blocked = block_rows == block_rows_max;
         ExprPtr from = blocked ? rows.begin : rows.grain_end;
         ExprPtr to = blocked && block_rows_max > 1 ? rows.grain_end : rows.end;
         body.push_back(
             For(i, from, to, block_rows,
-                MatMulBlock(a, b, k, i, column, block_rows, relative, scan)));
+                MatMulBlock(a, b, sum, i, column, block_rows, relative, scan)));
       }
     }
     return body;
@@ -1597,6 +1733,7 @@ class KernelLowering {
   int copy_source_ = -1;
   // The producer's value at the index being stored.
   ExprPtr producer_value_;
+  HalvedSums halves_;
   // See ActiveLanes.
   int active_lanes_ = 0;
 };
@@ -1660,14 +1797,74 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
     return buffer;
   };
 
-  const int num_kernels = static_cast<int>(plan.kernels.size());
-  for (int k = 0; k < num_kernels; ++k) {
+  // Lowers `planned` (or one kernel of its halved sums) into a new kernel
+  // that writes `target`.
+  auto lower_kernel = [&](int plan_index, const KernelPlan& planned, int target,
+                          std::string name,
+                          const HalvedSums& halves) -> absl::Status {
+    const int index = static_cast<int>(program.loops.kernels.size());
+    Kernel kernel;
+    kernel.name = std::move(name);
+    kernel.buffers_written = {target};
+    // An update copy reads the value's buffer, or its snapshot.
+    auto kernel_buffer_of = [&](Node node) -> int {
+      if (planned.kind == KernelPlan::Kind::kUpdateCopy &&
+          node == planned.root) {
+        auto snapshot = snapshot_of_node.find(node.id());
+        if (snapshot != snapshot_of_node.end()) return snapshot->second;
+      }
+      return buffer_of(node);
+    };
+    auto add_local = [&](DType dtype, int64_t elements) {
+      program.loops.buffers.push_back(
+          {.dtype = dtype,
+           .num_elements = elements,
+           .name = absl::StrCat("scratch of k", index),
+           .local = true});
+      BufferBinding binding;
+      binding.source = BufferBinding::Source::kLocal;
+      binding.first_kernel = binding.last_kernel = index;
+      program.bindings.push_back(std::move(binding));
+      return static_cast<int>(program.bindings.size()) - 1;
+    };
+    KernelLowering lowering(plan, options, kernel_buffer_of, add_local, kernel);
+    KILN_RETURN_IF_ERROR(lowering.Lower(planned, target, halves));
+    for (int read : kernel.buffers_read) {
+      BufferBinding& binding = program.bindings[read];
+      binding.last_kernel = std::max(binding.last_kernel, index);
+    }
+    program.loops.kernels.push_back(std::move(kernel));
+    program.plan_kernels.push_back(plan_index);
+    return absl::OkStatus();
+  };
+
+  for (int k = 0; k < static_cast<int>(plan.kernels.size()); ++k) {
     const KernelPlan& planned = plan.kernels[k];
     Node root = planned.root;
+    // The kernel that stores the root's value.
+    const int index = static_cast<int>(program.loops.kernels.size());
+    HalvedSums halves;
+    if (Node product = HalvedProductOf(planned); product.ok()) {
+      BufferBinding binding;
+      binding.first_kernel = index;
+      const int64_t m = product.shape()[0];
+      const int64_t n = product.shape()[1];
+      program.loops.buffers.push_back(
+          {product.dtype(), 2 * m * n,
+           absl::StrCat("halved sums of %", product.id(), " matmul")});
+      program.bindings.push_back(std::move(binding));
+      halves.partial_sums = static_cast<int>(program.bindings.size()) - 1;
+      KILN_RETURN_IF_ERROR(
+          lower_kernel(k, planned, halves.partial_sums,
+                       absl::StrCat("k", index, "_matmul_halves"),
+                       {.stage = HalvedSums::Stage::kPartialSums}));
+      halves.stage = HalvedSums::Stage::kSumOfHalves;
+    }
+    const int root_kernel = static_cast<int>(program.loops.kernels.size());
     int target;
     if (planned.kind == KernelPlan::Kind::kSnapshot) {
       BufferBinding binding;
-      binding.first_kernel = k;
+      binding.first_kernel = root_kernel;
       target = add_buffer(root, std::move(binding),
                           absl::StrCat("snapshot of ", root.name()));
       snapshot_of_node[root.id()] = target;
@@ -1675,43 +1872,16 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
       target = buffer_of(planned.updates_in_place);
     } else {
       BufferBinding binding;
-      binding.first_kernel = k;
+      binding.first_kernel = root_kernel;
       target = add_buffer(root, std::move(binding),
                           absl::StrCat("%", root.id(), " ", OpName(root.op())));
       buffer_of_node[root.id()] = target;
     }
-
-    Kernel kernel;
-    kernel.name = KernelName(planned, k);
-    kernel.buffers_written = {target};
-    // An update copy reads the value's buffer, or its snapshot.
-    auto kernel_buffer_of = [&](Node node) -> int {
-      if (planned.kind == KernelPlan::Kind::kUpdateCopy && node == root) {
-        auto snapshot = snapshot_of_node.find(node.id());
-        if (snapshot != snapshot_of_node.end()) return snapshot->second;
-      }
-      return buffer_of(node);
-    };
-    auto add_local = [&](DType dtype, int64_t elements) {
-      program.loops.buffers.push_back({.dtype = dtype,
-                                       .num_elements = elements,
-                                       .name = absl::StrCat("scratch of k", k),
-                                       .local = true});
-      BufferBinding binding;
-      binding.source = BufferBinding::Source::kLocal;
-      binding.first_kernel = binding.last_kernel = k;
-      program.bindings.push_back(std::move(binding));
-      return static_cast<int>(program.bindings.size()) - 1;
-    };
-    KernelLowering lowering(plan, options, kernel_buffer_of, add_local, kernel);
-    KILN_RETURN_IF_ERROR(lowering.Lower(planned, target));
-    for (int read : kernel.buffers_read) {
-      BufferBinding& binding = program.bindings[read];
-      binding.last_kernel = std::max(binding.last_kernel, k);
-    }
-    program.loops.kernels.push_back(std::move(kernel));
+    KILN_RETURN_IF_ERROR(lower_kernel(
+        k, planned, target, KernelName(planned, root_kernel), halves));
   }
 
+  const int num_kernels = static_cast<int>(program.loops.kernels.size());
   for (const Node& output : outputs) {
     int buffer;
     if (IsBufferLeaf(output.op())) {

@@ -23,6 +23,9 @@
 //                sparse and the right operand finite: register blocks of
 //                one or two rows for the input itself, groups of rows
 //                summed in a local scratch array for its transpose.
+//                A product whose sums are halved (ops/product_sums.h) is
+//                two kernels: one computing each half's sums, one half per
+//                chunk, and one adding them up through the epilogue.
 //   reduction    a nest over the kept dimensions with the reduced axis
 //                innermost, vectorised across the inner dimension.
 //   row-wise     per row: max, then the sum of exponentials, then values.
@@ -78,6 +81,9 @@ struct LoweredProgram {
   LoopProgram loops;
   // Parallel to loops.buffers.
   std::vector<BufferBinding> bindings;
+  // Parallel to loops.kernels: the kernel of the fusion plan that each
+  // kernel lowers. A product with halved sums lowers into two kernels.
+  std::vector<int> plan_kernels;
   // One per output given to LowerToLoops, in order.
   std::vector<LoweredOutput> outputs;
 };

@@ -21,6 +21,7 @@
 #include "ad/graph_walk.h"
 #include "ad/interpreter.h"
 #include "ad/passes/printer.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jit/jit_executor.h"
 #include "tests/ad/test_util.h"
@@ -53,7 +54,8 @@ Tensor SampleInput(std::mt19937_64& rng, const Node& leaf) {
   if (name.starts_with("labels")) {
     return RandomLabels(rng, dtype, leaf.shape()[0], 10);
   }
-  if (name.starts_with("one_hot")) return RandomOneHot(rng, dtype, leaf.shape());
+  if (name.starts_with("one_hot"))
+    return RandomOneHot(rng, dtype, leaf.shape());
   if (name.starts_with("distribution")) {
     return RandomDistribution(rng, dtype, leaf.shape());
   }
@@ -104,8 +106,8 @@ void ExpectSameValues(Graph& graph, const std::vector<Node>& outputs,
       const double a = got.At(i);
       const double b = want.At(i);
       if (std::isnan(b)) {
-        EXPECT_TRUE(std::isnan(a)) << label << " output " << o << "[" << i
-                                   << "]";
+        EXPECT_TRUE(std::isnan(a))
+            << label << " output " << o << "[" << i << "]";
         continue;
       }
       ASSERT_LE(std::abs(a - b), bound)
@@ -153,11 +155,10 @@ std::vector<OpCase> OpCases() {
   };
   auto unary = [&](std::string name, Node (*op)(Node, Location),
                    std::string input_name = "x", double tolerance = 1e-6) {
-    return OpCase{name,
-                  [=](Graph& g, DType d) {
-                    return op(input(g, d, input_name), {});
-                  },
-                  tolerance};
+    return OpCase{
+        name,
+        [=](Graph& g, DType d) { return op(input(g, d, input_name), {}); },
+        tolerance};
   };
   return {
       binary("add", &Add),
@@ -184,8 +185,7 @@ std::vector<OpCase> OpCases() {
       binary("not_equal", &NotEqual),
       {"select",
        [=](Graph& g, DType d) {
-         return Select(input(g, d, "mask"), input(g, d, "a"),
-                       input(g, d, "b"));
+         return Select(input(g, d, "mask"), input(g, d, "a"), input(g, d, "b"));
        }},
       {"transpose",
        [=](Graph& g, DType d) { return Transpose(input(g, d, "x")); }},
@@ -224,10 +224,24 @@ std::vector<OpCase> OpCases() {
          return Sigmoid(MatMul(x, w) + input(g, d, "bias", {37}));
        },
        1e-5},
-      {"sum", [=](Graph& g, DType d) { return Sum(input(g, d, "x"), 0); }, 1e-5},
-      {"sum_rows",
-       [=](Graph& g, DType d) { return Sum(input(g, d, "x"), 1, true); },
+      // Long sums of few rows, summed in halves (ops/product_sums.h),
+      // alone and into an epilogue.
+      {"matmul_halved_sums",
+       [=](Graph& g, DType d) {
+         return MatMul(input(g, d, "a", {5, 531}), input(g, d, "b", {531, 37}));
+       },
        1e-5},
+      {"matmul_halved_sums_epilogue",
+       [=](Graph& g, DType d) {
+         Node x = input(g, d, "x", {3, 784});
+         Node w = input(g, d, "w", {784, 21});
+         return Tanh(MatMul(x, w) + input(g, d, "bias", {21}));
+       },
+       1e-5},
+      {"sum", [=](Graph& g, DType d) { return Sum(input(g, d, "x"), 0); },
+       1e-5},
+      {"sum_rows",
+       [=](Graph& g, DType d) { return Sum(input(g, d, "x"), 1, true); }, 1e-5},
       {"mean",
        [=](Graph& g, DType d) {
          return Mean(input(g, d, "x", {3, 5, 6}), 1);
@@ -240,8 +254,7 @@ std::vector<OpCase> OpCases() {
        [=](Graph& g, DType d) { return Argmax(input(g, d, "x"), 0, true); }},
       {"softmax", [=](Graph& g, DType d) { return Softmax(input(g, d, "x")); }},
       {"log_softmax",
-       [=](Graph& g, DType d) { return LogSoftmax(input(g, d, "x")); },
-       1e-5},
+       [=](Graph& g, DType d) { return LogSoftmax(input(g, d, "x")); }, 1e-5},
       {"half_mse",
        [=](Graph& g, DType d) {
          return HalfMse(input(g, d, "a"), input(g, d, "b"));
@@ -249,8 +262,7 @@ std::vector<OpCase> OpCases() {
        1e-5},
       {"sigmoid_cross_entropy",
        [=](Graph& g, DType d) {
-         return SigmoidCrossEntropy(input(g, d, "wide_s"),
-                                    input(g, d, "mask"));
+         return SigmoidCrossEntropy(input(g, d, "wide_s"), input(g, d, "mask"));
        },
        1e-5},
       {"softmax_cross_entropy",
@@ -271,7 +283,8 @@ std::vector<OpCase> OpCases() {
       {"constant_and_fill",
        [=](Graph& g, DType d) {
          Node x = input(g, d, "x", {2, 3});
-         Node c = g.Constant(Tensor::FromDoubles(d, {2, 3}, {1, 2, 3, 4, 5, 6}));
+         Node c =
+             g.Constant(Tensor::FromDoubles(d, {2, 3}, {1, 2, 3, 4, 5, 6}));
          return x * c + FillLike(x, 0.5);
        }},
   };
@@ -350,8 +363,7 @@ class RandomGraphBuilder {
 
  private:
   int Pick(size_t n) {
-    return std::uniform_int_distribution<int>(0, static_cast<int>(n) - 1)(
-        rng_);
+    return std::uniform_int_distribution<int>(0, static_cast<int>(n) - 1)(rng_);
   }
   Node AnyFull() { return full_[Pick(full_.size())]; }
   // A full, row or column value, for a broadcasting operand.
@@ -435,6 +447,50 @@ TEST(JitEquivalenceTest, RandomGraphsMatchTheInterpreter) {
                        absl::StrCat("random graph ", seed, " (", size,
                                     " nodes) ", DTypeName(dtype)),
                        seed);
+    }
+  }
+}
+
+// In f32, 2^24 + 1 rounds back to 2^24: a sum that starts at 2^24 and
+// adds ones stays there when summed in order, but not when half of the
+// ones are summed apart (ops/product_sums.h). Every compiled path, on one
+// thread or two, skipping the input's zeros or not, must give the
+// reference's halved sums.
+TEST(JitEquivalenceTest, HalvedSumsFollowTheReferenceOnEveryPath) {
+  constexpr int64_t kTerms = 512;
+  Graph graph;
+  Node x = graph.Input("x", {2, kTerms}, DType::kF32);
+  Node w = graph.Parameter("w", {kTerms, 3}, DType::kF32);
+  Node product = MatMul(x, w);
+  FeedMap feeds;
+  // Ones at the even positions: half of x, sparse enough to skip zeros.
+  feeds["x"] = Tensor(DType::kF32, {2, kTerms});
+  for (int64_t i = 0; i < 2 * kTerms; ++i) {
+    feeds["x"].Set(i, i % 2 == 0 ? 1.0 : 0.0);
+  }
+  feeds["w"] = Tensor::Full(DType::kF32, {kTerms, 3}, 1.0);
+  for (int64_t j = 0; j < 3; ++j) feeds["w"].Set(j, 16777216.0);
+  // 2^24 absorbs the first half's other 127 ones; the second half's 128
+  // are added to it.
+  const double expected = 16777216.0 + 128;
+
+  Interpreter interpreter;
+  absl::StatusOr<std::vector<Tensor>> reference =
+      Evaluate(interpreter, graph, {product}, feeds);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  EXPECT_THAT((*reference)[0].ToDoubles(), ::testing::Each(expected));
+  for (int threads : {1, 2}) {
+    for (bool skip : {false, true}) {
+      SCOPED_TRACE(::testing::Message()
+                   << threads << " threads, skipping zeros: " << skip);
+      JitOptions options = TestOptions(true);
+      options.num_threads = threads;
+      options.skip_input_zeros = skip;
+      JitExecutor jit(options);
+      absl::StatusOr<std::vector<Tensor>> compiled =
+          Evaluate(jit, graph, {product}, feeds);
+      ASSERT_TRUE(compiled.ok()) << compiled.status();
+      EXPECT_THAT((*compiled)[0].ToDoubles(), ::testing::Each(expected));
     }
   }
 }

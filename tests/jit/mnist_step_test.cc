@@ -189,8 +189,13 @@ TEST(MnistStepTest, FusesIntoFewKernelsWithoutWeightGradients) {
   const CompileReport& report = jit.last_report();
   std::string names;
   for (const std::string& name : report.kernel_names) names += name + "\n";
-  EXPECT_EQ(report.num_kernels, 11) << names;
+  EXPECT_EQ(report.num_kernels, 12) << names;
   EXPECT_EQ(CountSubstring(names, "matmul_sub_update"), 2) << names;
+  // The first layer's product, 784 terms for each of 100 rows, sums in
+  // halves (ops/product_sums.h): a kernel for the halves' sums, then one
+  // adding them through the sigmoid.
+  EXPECT_EQ(CountSubstring(names, "_matmul_halves\n"), 1) << names;
+  EXPECT_EQ(CountSubstring(names, "_matmul_sigmoid\n"), 1) << names;
 
   // No product the size of a weight is ever stored: the weight gradients
   // go from the accumulators straight into the updates.
@@ -199,8 +204,8 @@ TEST(MnistStepTest, FusesIntoFewKernelsWithoutWeightGradients) {
     for (size_t b = 0; b < report.buffer_names.size(); ++b) {
       if (report.buffer_elements[b] == NumElements(info.shape)) {
         EXPECT_EQ(report.buffer_names[b].find("matmul"), std::string::npos)
-            << report.buffer_names[b] << " is the size of " << info.name
-            << "\n" << names;
+            << report.buffer_names[b] << " is the size of " << info.name << "\n"
+            << names;
       }
     }
   }
@@ -336,9 +341,9 @@ TEST(MnistStepTest, NonFiniteWeightsKeepThePlainProductsNaNs) {
   EXPECT_TRUE(std::isnan(plain.outputs[0].At(0))) << "the loss";
   for (int threads : {1, 2}) {
     SCOPED_TRACE(::testing::Message() << threads << " threads");
-    ExpectSameBits(plain, TrainWithJit(spec, DType::kF32,
-                                       WithThreads(threads, true), 1, 0.8,
-                                       initial));
+    ExpectSameBits(
+        plain, TrainWithJit(spec, DType::kF32, WithThreads(threads, true), 1,
+                            0.8, initial));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "ops/attributes.h"
 #include "ops/op.h"
+#include "ops/product_sums.h"
 #include "ops/tensor.h"
 
 namespace kiln {
@@ -336,6 +337,35 @@ TEST(KernelsTest, MatMulMatchesTheTripleLoopOnNonSquareMatrices) {
       Compute(OpKind::kMatMul, {MakeF64({m, k}, a), MakeF64({k, n}, b)});
   EXPECT_EQ(output.shape(), Shape({m, n}));
   EXPECT_THAT(output.ToDoubles(), Pointwise(DoubleNear(1e-12), expected));
+}
+
+// A row of ones times a column whose first term is 2^24 and whose other
+// terms are 1: in f32, 2^24 + 1 rounds back to 2^24, so one sum in order
+// stays at 2^24, while a sum of two halves adds the second half's exact
+// count of ones to it.
+Tensor LongSumWithAbsorbedTerms(int64_t rows, int64_t k) {
+  Tensor a = Tensor::Full(kF32, {rows, k}, 1.0);
+  Tensor b = Tensor::Full(kF32, {k, 1}, 1.0);
+  b.Set(0, 16777216.0);
+  return Compute(OpKind::kMatMul, {a, b});
+}
+
+TEST(KernelsTest, MatMulSumsLongSumsOfFewRowsInHalves) {
+  ASSERT_EQ(HalvedSumSplit(2, 512), 256);
+  ASSERT_EQ(HalvedSumSplit(100, 784), 400);
+  const Tensor halved = LongSumWithAbsorbedTerms(2, 512);
+  // 2^24, then the 256 ones of [256, 512) summed apart.
+  EXPECT_THAT(halved.ToDoubles(), ElementsAre(16777472.0, 16777472.0));
+}
+
+TEST(KernelsTest, MatMulSumsInOrderBelowTheHalvingThresholds) {
+  // Too few terms, then too many rows for the sums to be halved.
+  EXPECT_EQ(HalvedSumSplit(2, 511), 0);
+  EXPECT_EQ(HalvedSumSplit(257, 512), 0);
+  EXPECT_THAT(LongSumWithAbsorbedTerms(2, 511).ToDoubles(),
+              ElementsAre(16777216.0, 16777216.0));
+  EXPECT_THAT(LongSumWithAbsorbedTerms(257, 512).ToDoubles(),
+              ::testing::Each(16777216.0));
 }
 
 // --- Reductions -------------------------------------------------------------
