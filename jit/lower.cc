@@ -340,15 +340,17 @@ class KernelLowering {
       }
       case OpKind::kSigmoid: {
         // The reference's two branches, 1/(1 + e^−x) for x ≥ 0 and
-        // e^x/(1 + e^x) below, share e^−|x|: one exponential per element.
+        // e^x/(1 + e^x) below, share e^−|x| and the denominator, and pick
+        // their numerator before the one division: an exponential and a
+        // division per element, each rounded as the reference rounds it.
         ExprPtr x = operand(0);
         ExprPtr e =
             Unary(UnaryOp::kExp, Unary(UnaryOp::kNeg, Unary(UnaryOp::kAbs, x)));
         ExprPtr one = constant(1);
-        ExprPtr denominator = Binary(BinaryOp::kAdd, one, e);
-        return Select(Binary(BinaryOp::kGreaterEqual, x, constant(0)),
-                      Binary(BinaryOp::kDiv, one, denominator),
-                      Binary(BinaryOp::kDiv, e, denominator));
+        ExprPtr numerator =
+            Select(Binary(BinaryOp::kGreaterEqual, x, constant(0)), one, e);
+        return Binary(BinaryOp::kDiv, numerator,
+                      Binary(BinaryOp::kAdd, one, e));
       }
       case OpKind::kTanh:
         return Unary(UnaryOp::kTanh, operand(0));
