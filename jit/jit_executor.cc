@@ -598,6 +598,8 @@ absl::StatusOr<std::unique_ptr<Program>> JitExecutor::Compile(
   last_report_.num_kernels = static_cast<int>(lowered.loops.kernels.size());
   for (const Kernel& kernel : lowered.loops.kernels) {
     last_report_.kernel_names.push_back(kernel.name);
+    last_report_.kernel_chunks.push_back(
+        kernel.split.extent > 0 ? kernel.split.chunks : 1);
   }
   for (size_t b = 0; b < lowered.loops.buffers.size(); ++b) {
     last_report_.buffer_names.push_back(lowered.loops.buffers[b].name);

@@ -106,6 +106,9 @@ struct CompileReport {
   int num_kernels = 0;
   // The kernels' names in run order, such as "k3_matmul_sub_update".
   std::vector<std::string> kernel_names;
+  // Parallel to kernel_names: how many chunks each kernel divides into
+  // between the threads of a run, 1 for a kernel that runs whole.
+  std::vector<int64_t> kernel_chunks;
   // Buffers that hold a node's value, by node description; a gradient that
   // is folded into its update never appears.
   std::vector<std::string> buffer_names;

@@ -170,6 +170,7 @@ class KernelLowering {
                      const HalvedSums& halves = {}) {
     halves_ = halves;
     root_ = planned.root;
+    updates_in_place_ = planned.updates_in_place;
     target_ = target;
     kind_ = ScalarKindOf(root_.dtype());
     if (planned.kind != KernelPlan::Kind::kCompute) {
@@ -647,32 +648,69 @@ class KernelLowering {
       // kMinColumnSplitVectors.
       return LowerColumnSplitMatMul(a, b, k, n, widest, *skipping, rows);
     }
-    if (chunks > 0) {
+    const int64_t halved_rows =
+        chunks > 0 ? HalvedRowsOfUpdatedWeight(m, grain) : 0;
+    if (halved_rows > 0) {
+      // Two chunks, split where the halved product splits its sums.
+      SplitKernel(kernel_, 2, 1, 2);
+    } else if (chunks > 0) {
       SplitKernel(kernel_, m, grain, chunks);
       rows = {SplitBegin(), SplitGrainEnd(), SplitEnd()};
     }
     const SumRange sum{.begin = 0, .end = k};
-    std::vector<StmtPtr> dense = DenseMatMul(a, b, sum, n, widest, rows);
-    if (!skipping.has_value()) {
-      kernel_.body = Block(std::move(dense));
-      return absl::OkStatus();
-    }
     // The decision is taken once per part, before its first chunk.
     std::vector<StmtPtr> decide;
-    ExprPtr skip = ZeroSkippingPays(*skipping, sum, decide);
-    std::vector<StmtPtr> sparse =
-        skipping->row_group > 0
-            ? GroupedSkippingMatMul(a, b, k, n, *skipping, rows)
-            : SkippingMatMul(a, b, sum, *skipping, rows);
-    StmtPtr product = If(skip, std::move(sparse), std::move(dense));
-    if (chunks > 0) {
-      kernel_.prologue = Block(std::move(decide));
-      kernel_.body = product;
+    ExprPtr skip;
+    if (skipping.has_value()) skip = ZeroSkippingPays(*skipping, sum, decide);
+    auto product_of = [&](const RowRange& part_rows) -> std::vector<StmtPtr> {
+      std::vector<StmtPtr> dense = DenseMatMul(a, b, sum, n, widest, part_rows);
+      if (!skipping.has_value()) return dense;
+      std::vector<StmtPtr> sparse =
+          skipping->row_group > 0
+              ? GroupedSkippingMatMul(a, b, k, n, *skipping, part_rows)
+              : SkippingMatMul(a, b, sum, *skipping, part_rows);
+      return {If(skip, std::move(sparse), std::move(dense))};
+    };
+    std::vector<StmtPtr> body;
+    if (halved_rows > 0) {
+      const int64_t second_end =
+          halved_rows + (m - halved_rows) / grain * grain;
+      body = {If(Binary(BinaryOp::kLess, SplitBegin(), IndexConstant(1)),
+                 product_of({IndexConstant(0), IndexConstant(halved_rows),
+                             IndexConstant(halved_rows)})),
+              If(Binary(BinaryOp::kGreater, SplitEnd(), IndexConstant(1)),
+                 product_of({IndexConstant(halved_rows),
+                             IndexConstant(second_end), IndexConstant(m)}))};
     } else {
-      decide.push_back(product);
+      body = product_of(rows);
+    }
+    if (chunks > 0) {
+      if (!decide.empty()) kernel_.prologue = Block(std::move(decide));
+      kernel_.body = Block(std::move(body));
+    } else {
+      for (StmtPtr& statement : body) decide.push_back(std::move(statement));
       kernel_.body = Block(std::move(decide));
     }
     return absl::OkStatus();
+  }
+
+  // The row at which a product that updates a weight in place splits its
+  // rows into two chunks, or 0 for the usual chunks: when a halved product
+  // (see HalvedSums) reads that weight as its right operand, its split,
+  // if whole grains make it up. Each of two parts then writes the rows
+  // that it reads in the halved product, and none writes a line that the
+  // other reads in the next step; finer chunks would balance the parts'
+  // work better but move the rows between them.
+  int64_t HalvedRowsOfUpdatedWeight(int64_t m, int grain) const {
+    if (!updates_in_place_.ok()) return 0;
+    for (const KernelPlan& other : plan_.kernels) {
+      Node product = HalvedProductOf(other);
+      if (!product.ok() || !(product.input(1) == updates_in_place_)) continue;
+      const Shape& a = product.input(0).shape();
+      const int64_t split = HalvedSumSplit(a[0], a[1]);
+      if (a[1] == m && split % grain == 0) return split;
+    }
+    return 0;
   }
 
   // The first kernel of a product whose sums are halved (see HalvedSums):
@@ -1736,6 +1774,8 @@ class KernelLowering {
   // The producer's value at the index being stored.
   ExprPtr producer_value_;
   HalvedSums halves_;
+  // The parameter whose buffer the kernel writes, if any.
+  Node updates_in_place_;
   // See ActiveLanes.
   int active_lanes_ = 0;
 };

@@ -196,6 +196,21 @@ TEST(MnistStepTest, FusesIntoFewKernelsWithoutWeightGradients) {
   // adding them through the sigmoid.
   EXPECT_EQ(CountSubstring(names, "_matmul_halves\n"), 1) << names;
   EXPECT_EQ(CountSubstring(names, "_matmul_sigmoid\n"), 1) << names;
+  // The halves' kernel and the first layer's weight update, the first of
+  // the two updates, both divide into two chunks, the update at the
+  // halves' row, so that each thread writes the weights it reads.
+  auto first_ending_with = [&](const std::string& suffix) {
+    for (size_t k = 0; k < report.kernel_names.size(); ++k) {
+      if (report.kernel_names[k].ends_with(suffix)) return k;
+    }
+    return report.kernel_names.size();
+  };
+  const size_t halves = first_ending_with("_matmul_halves");
+  const size_t first_update = first_ending_with("_matmul_sub_update");
+  ASSERT_LT(halves, report.kernel_names.size()) << names;
+  ASSERT_LT(first_update, report.kernel_names.size()) << names;
+  EXPECT_EQ(report.kernel_chunks[halves], 2) << names;
+  EXPECT_EQ(report.kernel_chunks[first_update], 2) << names;
 
   // No product the size of a weight is ever stored: the weight gradients
   // go from the accumulators straight into the updates.
