@@ -1566,11 +1566,41 @@ class KernelLowering {
 
   // Statements that leave in `sum` the row's Σ exp(x − max), in order.
   // With a `scratch` buffer (not -1), each exponential is also kept at
-  // scratch[j].
+  // scratch[j]. A row that can be read as vectors takes its exponentials
+  // a vector at a time into scratch, a local one when none is given, and
+  // then sums them one by one from there: the exponentials are what costs,
+  // and the sum must keep the reference's order.
   std::vector<StmtPtr> RowExpSum(Node input, const std::vector<ExprPtr>& row,
                                  Var max, Var sum, int scratch = -1) {
     const ValueType scalar{kind_, 1};
+    const int64_t length = input.shape().back();
     Var j = NewVar(kernel_);
+    const int lanes = VectorLanes();
+    if (lanes > 1 && length > 1 && VectorReadable(input)) {
+      if (scratch < 0) {
+        scratch = add_local_(root_.dtype(), length);
+        kernel_.buffers_written.push_back(scratch);
+      }
+      std::vector<StmtPtr> statements;
+      for (const Slot& slot : RowSlots(length, lanes)) {
+        ActiveLanes active(*this, slot.active);
+        std::vector<ExprPtr> coordinates = row;
+        coordinates.push_back(IndexConstant(slot.column));
+        ExprPtr shifted = Binary(
+            BinaryOp::kSub,
+            Value(input, Coordinates(std::move(coordinates)), slot.lanes),
+            Splat(VarRef(max, scalar), slot.lanes));
+        statements.push_back(Store(scratch, IndexConstant(slot.column),
+                                   Unary(UnaryOp::kExp, std::move(shifted)),
+                                   slot.lanes > 1 ? slot.active : 0));
+      }
+      statements.push_back(Assign(sum, Constant(0, kind_)));
+      statements.push_back(
+          For(j, 0, length, 1,
+              {Assign(sum, Binary(BinaryOp::kAdd, VarRef(sum, scalar),
+                                  Load(scratch, Index(j), kind_, 1)))}));
+      return statements;
+    }
     Var e = NewVar(kernel_);
     std::vector<StmtPtr> step = {
         Assign(e, Unary(UnaryOp::kExp,
@@ -1581,7 +1611,7 @@ class KernelLowering {
     if (scratch >= 0)
       step.push_back(Store(scratch, Index(j), VarRef(e, scalar)));
     return {Assign(sum, Constant(0, kind_)),
-            For(j, 0, input.shape().back(), 1, std::move(step))};
+            For(j, 0, length, 1, std::move(step))};
   }
 
   ExprPtr Element(Node node, std::vector<ExprPtr> row, ExprPtr column) {
