@@ -25,7 +25,9 @@
 //                summed in a local scratch array for its transpose.
 //                A product whose sums are halved (ops/product_sums.h) is
 //                two kernels: one computing each half's sums, one half per
-//                chunk, and one adding them up through the epilogue.
+//                chunk, and one adding them up through the epilogue. The
+//                update of a weight that such a product reads splits its
+//                rows in two chunks at the same row.
 //   reduction    a nest over the kept dimensions with the reduced axis
 //                innermost, vectorised across the inner dimension.
 //   row-wise     per row: max, then the sum of exponentials, then values.

@@ -12,11 +12,11 @@
 // Why: in such a product the halves' sums, 2·m·n values, are no more than
 // b's k·n, which makes b the operand worth keeping in place, like a first
 // layer's weights against a small batch. Compiled code gives each of two
-// threads one half, which reads only its own half of b's rows (jit/lower.h).
-// When the step then updates b row by row, each thread takes rows from its own
-// end (jit/kernel_queue.h), so that a core mostly writes the rows it read
-// and b stays in its caches from step to step. Splitting c's rows or
-// columns instead makes every core read lines of b that the other wrote.
+// threads one half, which reads only its own half of b's rows, and a step
+// that then updates b splits the update's rows at the same row (see
+// jit/lower.h), so that each core writes the rows it read and b stays in
+// its caches from step to step. Splitting c's rows or columns instead
+// makes every core read lines of b that the other core wrote.
 //
 //   const int64_t h = HalvedSumSplit(100, 784);  // 400: [0, 400), [400, 784)
 //   const int64_t none = HalvedSumSplit(1000, 784);  // 0: one sum

@@ -360,6 +360,35 @@ TEST(JitExecutorTest, CheckNumericsNamesTheKernelAndTheNodesLine) {
   EXPECT_EQ((*checked)[0].ToDoubles(), (*plain)[0].ToDoubles());
 }
 
+// A product whose sums are halved (ops/product_sums.h) is checked after
+// each of its two kernels: an overflow in one half's sums is named there,
+// though the tanh after it would hide it.
+TEST(JitExecutorTest, CheckNumericsNamesTheHalvedSumsOfAProduct) {
+  Graph graph;
+  Node x = graph.Input("x", {2, 512}, DType::kF32);
+  Node w = graph.Parameter("w", {512, 3}, DType::kF32);
+  const int line = __LINE__ + 1;
+  Node product = MatMul(x, w);
+  Node y = SumAll(Tanh(product));
+  JitOptions options = Options("", false);
+  options.check_numerics = true;
+  JitExecutor jit(options);
+  FeedMap feeds;
+  feeds["x"] = Tensor::Full(DType::kF32, {2, 512}, 1.0);
+  feeds["w"] = Tensor::Full(DType::kF32, {512, 3}, 1.0);
+  // Two terms of 3e38 in the second half, [256, 512), of row 1's sums.
+  feeds["x"].Set(512 + 300, 3e38);
+  feeds["x"].Set(512 + 301, 3e38);
+  absl::StatusOr<std::vector<Tensor>> values = Evaluate(jit, graph, {y}, feeds);
+  ASSERT_FALSE(values.ok());
+  const std::string message(values.status().message());
+  EXPECT_THAT(message, HasSubstr("check_numerics: kernel k0_matmul_halves, "
+                                 "computing the halved sums of matmul (at "));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("jit_executor_test.cc:", line)));
+  // The halved sums are [half, row, column]: the second half's row 1.
+  EXPECT_THAT(message, HasSubstr("inf at element 9 [1,1,0] of f32[2,2,3]"));
+}
+
 TEST(JitExecutorTest, CheckNumericsNamesABadFeed) {
   SmallModel model;
   JitOptions options = Options("", false);
