@@ -675,10 +675,10 @@ class KernelLowering {
     if (halved_rows > 0) {
       const int64_t second_end =
           halved_rows + (m - halved_rows) / grain * grain;
-      body = {If(Binary(BinaryOp::kLess, SplitBegin(), IndexConstant(1)),
+      body = {If(ChunkHoldsHalf(0),
                  product_of({IndexConstant(0), IndexConstant(halved_rows),
                              IndexConstant(halved_rows)})),
-              If(Binary(BinaryOp::kGreater, SplitEnd(), IndexConstant(1)),
+              If(ChunkHoldsHalf(1),
                  product_of({IndexConstant(halved_rows),
                              IndexConstant(second_end), IndexConstant(m)}))};
     } else {
@@ -692,6 +692,13 @@ class KernelLowering {
       kernel_.body = Block(std::move(decide));
     }
     return absl::OkStatus();
+  }
+
+  // Whether the current chunk [begin, end) of a kernel split into the two
+  // iterations {0, 1}, one per half, holds half `half`.
+  ExprPtr ChunkHoldsHalf(int64_t half) const {
+    return half == 0 ? Binary(BinaryOp::kLess, SplitBegin(), IndexConstant(1))
+                     : Binary(BinaryOp::kGreater, SplitEnd(), IndexConstant(1));
   }
 
   // The row at which a product that updates a weight in place splits its
@@ -745,11 +752,7 @@ class KernelLowering {
                             std::move(product)));
         product = std::move(decide);
       }
-      // The chunk [begin, end) of iterations {0, 1} holds half `half`.
-      ExprPtr holds_half =
-          half == 0 ? Binary(BinaryOp::kLess, SplitBegin(), IndexConstant(1))
-                    : Binary(BinaryOp::kGreater, SplitEnd(), IndexConstant(1));
-      body.push_back(If(std::move(holds_half), std::move(product)));
+      body.push_back(If(ChunkHoldsHalf(half), std::move(product)));
     }
     kernel_.body = Block(std::move(body));
     return absl::OkStatus();
