@@ -231,6 +231,13 @@ std::vector<OpCase> OpCases() {
          return MatMul(input(g, d, "a", {5, 531}), input(g, d, "b", {531, 37}));
        },
        1e-5},
+      {"matmul_halved_sums_transposed",
+       [=](Graph& g, DType d) {
+         Node a = input(g, d, "a", {531, 5});
+         Node b = input(g, d, "b", {37, 531});
+         return MatMul(Transpose(a), Transpose(b));
+       },
+       1e-5},
       {"matmul_halved_sums_epilogue",
        [=](Graph& g, DType d) {
          Node x = input(g, d, "x", {3, 784});
