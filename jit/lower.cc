@@ -1844,9 +1844,13 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
   absl::flat_hash_map<int, int> buffer_of_node;
   absl::flat_hash_map<int, int> snapshot_of_node;
 
-  auto add_buffer = [&](Node node, BufferBinding binding, std::string name) {
+  // A buffer of `elements` elements of `node`'s dtype, by default as many
+  // as the node has.
+  auto add_buffer = [&](Node node, BufferBinding binding, std::string name,
+                        int64_t elements = -1) {
     program.loops.buffers.push_back(
-        {node.dtype(), NumElements(node.shape()), std::move(name)});
+        {node.dtype(), elements >= 0 ? elements : NumElements(node.shape()),
+         std::move(name)});
     program.bindings.push_back(std::move(binding));
     return static_cast<int>(program.bindings.size()) - 1;
   };
@@ -1922,13 +1926,10 @@ absl::StatusOr<LoweredProgram> LowerToLoops(Graph& graph,
     if (Node product = HalvedProductOf(planned); product.ok()) {
       BufferBinding binding;
       binding.first_kernel = index;
-      const int64_t m = product.shape()[0];
-      const int64_t n = product.shape()[1];
-      program.loops.buffers.push_back(
-          {product.dtype(), 2 * m * n,
-           absl::StrCat("halved sums of %", product.id(), " matmul")});
-      program.bindings.push_back(std::move(binding));
-      halves.partial_sums = static_cast<int>(program.bindings.size()) - 1;
+      halves.partial_sums =
+          add_buffer(product, std::move(binding),
+                     absl::StrCat("halved sums of %", product.id(), " matmul"),
+                     2 * NumElements(product.shape()));
       KILN_RETURN_IF_ERROR(
           lower_kernel(k, planned, halves.partial_sums,
                        absl::StrCat("k", index, "_matmul_halves"),
