@@ -661,7 +661,10 @@ class KernelLowering {
     // The decision is taken once per part, before its first chunk.
     std::vector<StmtPtr> decide;
     ExprPtr skip;
-    if (skipping.has_value()) skip = ZeroSkippingPays(*skipping, sum, decide);
+    if (skipping.has_value()) {
+      skip = ZeroSkippingPays(*skipping, SampleDensity(*skipping, decide), sum,
+                              decide);
+    }
     auto product_of = [&](const RowRange& part_rows) -> std::vector<StmtPtr> {
       std::vector<StmtPtr> dense = DenseMatMul(a, b, sum, n, widest, part_rows);
       if (!skipping.has_value()) return dense;
@@ -739,6 +742,10 @@ class KernelLowering {
                         IndexConstant(m / kMatMulBlockRows * kMatMulBlockRows),
                         IndexConstant(m)};
     SplitKernel(kernel_, 2, 1, 2);
+    // The sample serves both halves' decisions.
+    std::vector<StmtPtr> prologue;
+    SampledDensity density;
+    if (skipping.has_value()) density = SampleDensity(*skipping, prologue);
     std::vector<StmtPtr> body;
     for (int64_t half = 0; half < 2; ++half) {
       const SumRange sum{.begin = half == 0 ? 0 : split,
@@ -747,13 +754,14 @@ class KernelLowering {
       std::vector<StmtPtr> product = DenseMatMul(a, b, sum, n, widest, rows);
       if (skipping.has_value()) {
         std::vector<StmtPtr> decide;
-        ExprPtr skip = ZeroSkippingPays(*skipping, sum, decide);
+        ExprPtr skip = ZeroSkippingPays(*skipping, density, sum, decide);
         decide.push_back(If(skip, SkippingMatMul(a, b, sum, *skipping, rows),
                             std::move(product)));
         product = std::move(decide);
       }
       body.push_back(If(ChunkHoldsHalf(half), std::move(product)));
     }
+    if (!prologue.empty()) kernel_.prologue = Block(std::move(prologue));
     kernel_.body = Block(std::move(body));
     return absl::OkStatus();
   }
@@ -1080,24 +1088,22 @@ class KernelLowering {
     return plan;
   }
 
-  // Statements that decide, per run, whether skipping pays and is exact:
-  // a sample of the left operand (see kDensitySampleVectors) is sparse
-  // enough, and the right one finite in the rows that `sum` reads (all of
-  // them but for half of a halved sum), so that every skipped term is an
-  // exact zero. Returns the decision: a variable that the statements
-  // assign, so that a prologue can take it once for every chunk.
-  ExprPtr ZeroSkippingPays(const ZeroSkipping& plan, const SumRange& sum,
-                           std::vector<StmtPtr>& statements) {
-    ExprPtr zero = Constant(0, kind_);
+  // The nonzeros counted in a sample of the left operand (see
+  // kDensitySampleVectors), a variable, and the most that lets skipping
+  // pay.
+  struct SampledDensity {
+    ExprPtr nonzeros;
+    double threshold = 0;
+  };
+
+  // Statements that count the nonzeros of the sample, once per run or per
+  // part, for the decisions of ZeroSkippingPays.
+  SampledDensity SampleDensity(const ZeroSkipping& plan,
+                               std::vector<StmtPtr>& statements) {
     auto nonzero = [&](ExprPtr x) {
       return ToFloat(
           Binary(BinaryOp::kNotEqual, x, Constant(0, kind_, x->type.lanes)),
           kind_);
-    };
-    // x − x is +0 for a finite x and NaN for ±inf and NaN, so their sum is
-    // +0 exactly when every element is finite.
-    auto zero_if_finite = [&](ExprPtr x) {
-      return Binary(BinaryOp::kSub, x, x);
     };
     const int64_t a_vectors = plan.a_elements / VectorLanes();
     const int64_t sample_step =
@@ -1106,19 +1112,40 @@ class KernelLowering {
     ExprPtr nonzeros =
         FlatFold(plan.a_buffer, plan.a_elements, BinaryOp::kAdd, nonzero,
                  statements, sample_step, &sampled_elements);
+    Var count = NewVar(kernel_);
+    statements.push_back(Assign(count, nonzeros));
+    return {.nonzeros = VarRef(count, {kind_, 1}),
+            .threshold = std::floor(kSkipMaxDensity *
+                                    static_cast<double>(sampled_elements))};
+  }
+
+  // Statements that decide whether skipping pays and is exact: the
+  // sample's density is low enough, and the right operand finite in the
+  // rows that `sum` reads (all of them but for half of a halved sum), so
+  // that every skipped term is an exact zero. Returns the decision: a
+  // variable that the statements assign, so that a prologue can take it
+  // once for every chunk.
+  ExprPtr ZeroSkippingPays(const ZeroSkipping& plan,
+                           const SampledDensity& density, const SumRange& sum,
+                           std::vector<StmtPtr>& statements) {
+    // x − x is +0 for a finite x and NaN for ±inf and NaN, so their sum is
+    // +0 exactly when every element is finite.
+    auto zero_if_finite = [&](ExprPtr x) {
+      return Binary(BinaryOp::kSub, x, x);
+    };
     ExprPtr finite_sum =
         FlatFold(plan.b_buffer, (sum.end - sum.begin) * plan.b_row_length,
                  BinaryOp::kAdd, zero_if_finite, statements, /*vector_step=*/1,
                  /*folded=*/nullptr, /*first=*/sum.begin * plan.b_row_length);
     // Counts above the threshold, or a right operand that is not finite,
     // choose the plain product.
-    const double threshold =
-        std::floor(kSkipMaxDensity * static_cast<double>(sampled_elements));
-    ExprPtr count = Select(Binary(BinaryOp::kEqual, finite_sum, zero), nonzeros,
-                           Constant(threshold + 1, kind_));
+    ExprPtr count =
+        Select(Binary(BinaryOp::kEqual, finite_sum, Constant(0, kind_)),
+               density.nonzeros, Constant(density.threshold + 1, kind_));
     Var skip = NewVar(kernel_);
-    statements.push_back(Assign(
-        skip, Binary(BinaryOp::kLessEqual, count, Constant(threshold, kind_))));
+    statements.push_back(
+        Assign(skip, Binary(BinaryOp::kLessEqual, count,
+                            Constant(density.threshold, kind_))));
     return VarRef(skip, {ScalarKind::kBool, 1});
   }
 
@@ -1212,7 +1239,8 @@ class KernelLowering {
     const int64_t chunk_count = kColumnChunks * row_chunks.count;
     SplitKernel(kernel_, chunk_count, 1, chunk_count);
     std::vector<StmtPtr> decide;
-    ExprPtr skip = ZeroSkippingPays(plan, {.begin = 0, .end = k}, decide);
+    ExprPtr skip = ZeroSkippingPays(plan, SampleDensity(plan, decide),
+                                    {.begin = 0, .end = k}, decide);
     kernel_.prologue = Block(std::move(decide));
     StmtPtr sparse =
         SparseColumnChunks(a, b, k, n, widest, plan, all_rows, row_chunks);
